@@ -1,0 +1,122 @@
+//! The `gridhub` command line: `serve` (default), `migrate`, `create-admin`, `export-schema`.
+use crate::app::{Application, build_state};
+use crate::clock::SystemClock;
+use crate::config::Settings;
+use crate::telemetry::init_tracing;
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use std::io::BufRead;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "gridhub", version, about = "Grid governance GraphQL server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a CITY_ADMIN account (the first admin).
+    CreateAdmin {
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        name: String,
+        /// If absent, the password is read from the first line of standard input.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Print the GraphQL SDL (or write it to --out).
+    ExportSchema {
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::ExportSchema { out } = &command {
+        let sdl = crate::graphql::sdl();
+        match out {
+            Some(path) => {
+                std::fs::write(path, sdl).with_context(|| format!("writing {}", path.display()))?
+            }
+            None => print!("{sdl}"),
+        }
+        return Ok(());
+    }
+    let production = std::env::var("GRIDHUB_ENV").is_ok_and(|v| v == "production" || v == "prod");
+    init_tracing(production);
+    let settings = Settings::from_env()?;
+    match command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            build_state(settings, Arc::new(SystemClock)).await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::CreateAdmin {
+            phone,
+            name,
+            password,
+        } => {
+            let password = match password {
+                Some(p) => p,
+                None => {
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let state = build_state(settings, Arc::new(SystemClock)).await?;
+            let account =
+                crate::service::account::create_city_admin(&state, &phone, &name, &password)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{} ({})", e.message(), e.code()))?;
+            println!("created CITY_ADMIN {} ({})", account.name, account.id);
+            Ok(())
+        }
+        Command::ExportSchema { .. } => Ok(()),
+    }
+}
+
+async fn serve(settings: Settings) -> Result<()> {
+    let db = crate::store::redact_url(&settings.database_url);
+    let app = Application::build(settings, Arc::new(SystemClock)).await?;
+    let bind = &app.state().settings.bind;
+    let host = bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
+    tracing::info!(database = %db, "gridhub listening on http://{}:{}", host, app.port());
+    if !app.state().settings.is_production() {
+        eprintln!("GraphiQL: http://{}:{}/graphql", host, app.port());
+    }
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,311 @@
+//! Typed settings from the environment. Secrets are never printed (their `Debug` is redacted).
+//!
+//! In development, missing secrets are generated once into `<data dir>/dev-secrets.json` with a
+//! warning; `GRIDHUB_ENV=production` refuses to start without real ones.
+use anyhow::{Context, Result, bail};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use rand::RngCore;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// A secret byte string with a key id. `Debug` never shows the bytes.
+#[derive(Clone)]
+pub struct Secret {
+    pub kid: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({}, [redacted])", self.kid)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub json_body_bytes: usize,
+    pub multipart_body_bytes: usize,
+    pub max_file_bytes: usize,
+    pub max_files: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoginPolicy {
+    /// Failures after which each further attempt must wait (doubling, capped).
+    pub slow_after: i32,
+    pub max_delay: Duration,
+    /// Failures after which the account is locked.
+    pub lock_after: i32,
+    pub lock_for: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct PasswordParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub env: Environment,
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// The first signs; all verify (kid rotation).
+    pub jwt_keys: Vec<Secret>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    /// How long a rotated refresh token may be presented once more (lost response).
+    pub refresh_retry_window: Duration,
+    /// The first encrypts; all decrypt and are used for look-ups (PII key rotation).
+    pub pii_keys: Vec<Secret>,
+    pub limits: Limits,
+    pub login: LoginPolicy,
+    pub password: PasswordParams,
+    pub workers: Option<usize>,
+    pub db_max_connections: u32,
+    /// How long a DataLoader gathers keys before it queries. Longer batches more reliably under
+    /// CPU contention at the price of latency per nesting level.
+    pub loader_delay: Duration,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Settings {
+    /// Reads the environment. `GRIDHUB_*` and `DATABASE_URL` as in the README.
+    pub fn from_env() -> Result<Self> {
+        let env = match var("GRIDHUB_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => bail!("GRIDHUB_ENV must be development or production, not {other:?}"),
+        };
+        let data_dir = PathBuf::from(var("GRIDHUB_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match var("DATABASE_URL") {
+            Some(url) => url,
+            None => {
+                std::fs::create_dir_all(&data_dir)
+                    .with_context(|| format!("creating data dir {}", data_dir.display()))?;
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    data_dir.join("gridhub.db").display()
+                )
+            }
+        };
+        let mut jwt_raw = var("GRIDHUB_JWT_SECRET");
+        let mut pii_raw = var("GRIDHUB_PII_KEY");
+        if jwt_raw.is_none() || pii_raw.is_none() {
+            if env == Environment::Production {
+                bail!(
+                    "GRIDHUB_ENV=production needs GRIDHUB_JWT_SECRET and GRIDHUB_PII_KEY; refusing to start"
+                );
+            }
+            let dev = dev_secrets(&data_dir)?;
+            jwt_raw.get_or_insert(dev.0);
+            pii_raw.get_or_insert(dev.1);
+        }
+        let jwt_keys =
+            parse_jwt_keys(jwt_raw.as_deref().unwrap_or_default()).context("GRIDHUB_JWT_SECRET")?;
+        let pii_keys =
+            parse_pii_keys(pii_raw.as_deref().unwrap_or_default()).context("GRIDHUB_PII_KEY")?;
+        let mut settings = Settings::defaults(env, data_dir, database_url, jwt_keys, pii_keys);
+        if let Some(bind) = var("GRIDHUB_BIND") {
+            settings.bind = bind;
+        }
+        if let Some(w) = var("GRIDHUB_WORKERS") {
+            settings.workers = Some(w.parse().context("GRIDHUB_WORKERS")?);
+        }
+        if let Some(n) = var("GRIDHUB_DB_MAX_CONNECTIONS") {
+            settings.db_max_connections = n.parse().context("GRIDHUB_DB_MAX_CONNECTIONS")?;
+        }
+        Ok(settings)
+    }
+
+    /// Production-grade defaults around the given essentials (tests start from here too).
+    pub fn defaults(
+        env: Environment,
+        data_dir: PathBuf,
+        database_url: String,
+        jwt_keys: Vec<Secret>,
+        pii_keys: Vec<Secret>,
+    ) -> Self {
+        Settings {
+            env,
+            bind: "127.0.0.1:8080".into(),
+            data_dir,
+            database_url,
+            jwt_keys,
+            jwt_issuer: "gridhub".into(),
+            jwt_audience: "gridhub-api".into(),
+            access_ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            refresh_retry_window: Duration::from_secs(60),
+            pii_keys,
+            limits: Limits {
+                max_depth: 12,
+                max_complexity: 5_000,
+                json_body_bytes: 256 * 1024,
+                multipart_body_bytes: 9 * 10 * 1024 * 1024 + 1024 * 1024,
+                max_file_bytes: 10 * 1024 * 1024,
+                max_files: 9,
+            },
+            login: LoginPolicy {
+                slow_after: 3,
+                max_delay: Duration::from_secs(60),
+                lock_after: 10,
+                lock_for: Duration::from_secs(15 * 60),
+            },
+            password: PasswordParams {
+                memory_kib: 19 * 1024,
+                iterations: 2,
+            },
+            workers: None,
+            db_max_connections: 16,
+            loader_delay: Duration::from_millis(1),
+        }
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == Environment::Production
+    }
+}
+
+/// `kid:secret,kid:secret` or one bare secret (kid `k1`). Each secret at least 32 bytes.
+pub fn parse_jwt_keys(raw: &str) -> Result<Vec<Secret>> {
+    let keys = parse_keyring(raw, |s| Ok(s.as_bytes().to_vec()))?;
+    for key in &keys {
+        if key.bytes.len() < 32 {
+            bail!("JWT secret {:?} is shorter than 32 bytes", key.kid);
+        }
+    }
+    Ok(keys)
+}
+
+/// `kid:base64,kid:base64` or one bare base64 key (kid `k1`). Each key exactly 32 bytes.
+pub fn parse_pii_keys(raw: &str) -> Result<Vec<Secret>> {
+    parse_keyring(raw, |s| {
+        let is_hex = s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit());
+        let bytes = if is_hex {
+            hex::decode(s).context("PII key hex")?
+        } else {
+            STANDARD
+                .decode(s)
+                .or_else(|_| URL_SAFE_NO_PAD.decode(s))
+                .context("PII key is neither 64 hex digits nor base64")?
+        };
+        if bytes.len() != 32 {
+            bail!("PII key must be 32 bytes, got {}", bytes.len());
+        }
+        Ok(bytes)
+    })
+}
+
+fn parse_keyring(raw: &str, decode: impl Fn(&str) -> Result<Vec<u8>>) -> Result<Vec<Secret>> {
+    let mut keys = Vec::new();
+    for (i, entry) in raw
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .enumerate()
+    {
+        let (kid, secret) = match entry.split_once(':') {
+            Some((kid, secret))
+                if !kid.is_empty()
+                    && kid.len() <= 16
+                    && kid.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                (kid.to_owned(), secret)
+            }
+            _ => (format!("k{}", i + 1), entry),
+        };
+        if keys.iter().any(|k: &Secret| k.kid == kid) {
+            bail!("key id {kid:?} appears twice");
+        }
+        keys.push(Secret {
+            kid,
+            bytes: decode(secret)?,
+        });
+    }
+    if keys.is_empty() {
+        bail!("no key given");
+    }
+    Ok(keys)
+}
+
+/// Development secrets, generated once into the data dir.
+fn dev_secrets(data_dir: &Path) -> Result<(String, String)> {
+    let path = data_dir.join("dev-secrets.json");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let value: serde_json::Value = serde_json::from_str(&text).context("dev-secrets.json")?;
+        let jwt = value["jwt_secret"]
+            .as_str()
+            .context("dev-secrets.json: jwt_secret")?;
+        let pii = value["pii_key"]
+            .as_str()
+            .context("dev-secrets.json: pii_key")?;
+        return Ok((jwt.to_owned(), pii.to_owned()));
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let mut jwt = [0u8; 48];
+    let mut pii = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut jwt);
+    rand::thread_rng().fill_bytes(&mut pii);
+    let jwt = format!("dev:{}", URL_SAFE_NO_PAD.encode(jwt));
+    let pii = format!("dev:{}", STANDARD.encode(pii));
+    let body = serde_json::json!({ "jwt_secret": jwt, "pii_key": pii });
+    write_private(&path, &serde_json::to_vec_pretty(&body)?)?;
+    tracing::warn!(
+        path = %path.display(),
+        "GRIDHUB_JWT_SECRET / GRIDHUB_PII_KEY not set: generated development secrets (never use these in production)"
+    );
+    Ok((jwt, pii))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(bytes)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyrings() {
+        let keys = parse_jwt_keys(
+            "new:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,old:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+        )
+        .unwrap();
+        assert_eq!(keys[0].kid, "new");
+        assert_eq!(keys[1].kid, "old");
+        assert!(parse_jwt_keys("short").is_err());
+        assert_eq!(parse_jwt_keys(&"x".repeat(40)).unwrap()[0].kid, "k1");
+        let pii = parse_pii_keys(&format!("p1:{}", STANDARD.encode([7u8; 32]))).unwrap();
+        assert_eq!(pii[0].bytes, vec![7u8; 32]);
+        assert!(parse_pii_keys("p1:AAAA").is_err());
+        assert!(format!("{:?}", pii[0]).contains("redacted"));
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure rules and types of the domain. No I/O; most unit tests live here.
+
+/// Display labels (zh-CN) of every enum the API serves.
+pub mod labels;
+/// Keyset pagination: page sizes and opaque cursors.
+pub mod page;
+/// Who may log in: phones, names, passwords, masking.
+pub mod person;
+/// The region tree: levels, nesting, scope paths, grid boundaries.
+pub mod region;
+/// The five roles and what each may manage.
+pub mod role;

@@ -1,0 +1,158 @@
+//! Accounts over GraphQL. Phones are shown masked, except your own.
+use super::loaders::Loaders;
+use super::page::{connection, connection_cost};
+use super::region::Region;
+use super::{actor, caller_actor, state};
+use crate::domain::page::PageRequest;
+use crate::domain::person::mask_phone;
+use crate::domain::role::Role;
+use crate::service::account::{self as service, NewAccount};
+use crate::store::account::{AccountFilter, AccountRow};
+use async_graphql::connection::Connection;
+use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Account {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub region_id: Option<Uuid>,
+    #[graphql(skip)]
+    pub phone_enc: String,
+}
+
+impl From<AccountRow> for Account {
+    fn from(row: AccountRow) -> Self {
+        Account {
+            id: row.id,
+            name: row.name,
+            role: Role::parse(&row.role).unwrap_or(Role::UnitLiaison),
+            disabled: row.disabled_at.is_some(),
+            disabled_at: row.disabled_at,
+            created_at: row.created_at,
+            region_id: row.region_id,
+            phone_enc: row.phone_enc,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Account {
+    /// The login phone: in full on your own account, masked (`138****5678`) on others.
+    async fn phone(&self, ctx: &Context<'_>) -> Result<String> {
+        let phone = state(ctx).pii.decrypt("phone", &self.phone_enc)?;
+        let own = caller_actor(ctx).is_some_and(|a| a.principal.account_id == self.id);
+        Ok(if own { phone } else { mask_phone(&phone) })
+    }
+
+    /// The region the account is bound to (`null` for a city admin, or outside your scope).
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        let Some(region_id) = self.region_id else {
+            return Ok(None);
+        };
+        let loaders = ctx.data_unchecked::<Loaders>();
+        Ok(loaders
+            .region_by_id
+            .load_one(region_id)
+            .await?
+            .map(Region::from))
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateAccountInput {
+    /// Mainland mobile number; the login name.
+    pub phone: String,
+    pub name: String,
+    /// At least 10 characters with letters and digits.
+    pub password: String,
+    pub role: Role,
+    /// The region the account works in: a sub-district for SUB_DISTRICT_ADMIN, a community for
+    /// COMMUNITY_WORKER, a grid for GRID_MEMBER, a community or sub-district for UNIT_LIAISON.
+    /// Empty only for CITY_ADMIN.
+    pub region_id: Option<Uuid>,
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The logged-in account.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Account> {
+        let actor = actor(ctx)?;
+        Ok(service::get(state(ctx), actor, actor.principal.account_id)
+            .await?
+            .into())
+    }
+
+    /// One account in your scope (admins and community workers).
+    async fn account(&self, ctx: &Context<'_>, id: Uuid) -> Result<Account> {
+        let actor = actor(ctx)?;
+        Ok(service::get(state(ctx), actor, id).await?.into())
+    }
+
+    /// Accounts in your scope, newest first (admins and community workers).
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
+    async fn accounts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        role: Option<Role>,
+        #[graphql(desc = "Only accounts bound to this region or below it.")] within: Option<Uuid>,
+        #[graphql(default = false)] include_disabled: bool,
+    ) -> Result<Connection<String, Account>> {
+        let actor = actor(ctx)?;
+        let page = PageRequest::new(first, after.as_deref())?;
+        let filter = AccountFilter {
+            role,
+            include_disabled,
+        };
+        let rows = service::list(state(ctx), actor, filter, within, &page).await?;
+        Ok(connection(rows, &page, |r| r.id.to_string(), Account::from))
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates an account at or below your scope, with a role no higher than yours.
+    async fn create_account(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateAccountInput,
+    ) -> Result<Account> {
+        let actor = actor(ctx)?;
+        let row = service::create_account(
+            state(ctx),
+            actor,
+            NewAccount {
+                phone: input.phone,
+                name: input.name,
+                password: input.password,
+                role: input.role,
+                region_id: input.region_id,
+            },
+        )
+        .await?;
+        Ok(row.into())
+    }
+
+    /// Disables an account in your scope and ends all its sessions at once.
+    async fn disable_account(&self, ctx: &Context<'_>, id: Uuid) -> Result<Account> {
+        let actor = actor(ctx)?;
+        Ok(service::disable_account(state(ctx), actor, id)
+            .await?
+            .into())
+    }
+}

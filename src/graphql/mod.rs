@@ -1,0 +1,107 @@
+//! The GraphQL API: schema build (limits, extensions), per-domain Query/Mutation objects merged
+//! into one root, types mapped from the domain, per-request DataLoaders, error codes.
+use crate::auth::principal::Actor;
+use crate::config::Settings;
+use crate::error::AppError;
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+/// Accounts: `me`, `accounts`, `createAccount`, `disableAccount`.
+pub mod account;
+/// Gives every error `extensions.code` and the request id; counts errors by code.
+pub mod errors;
+/// `labels`: zh-CN display labels of every enum.
+pub mod labels;
+/// Per-request DataLoaders for nested look-ups, each bound to the caller's scope.
+pub mod loaders;
+/// Relay connection building shared by every list.
+pub mod page;
+/// The region tree: `region`, `regions`, `createRegion`, `updateRegion`.
+pub mod region;
+/// `login`, `refreshSession`, `logout`.
+pub mod session;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    account::AccountQuery,
+    region::RegionQuery,
+    labels::LabelQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    session::SessionMutation,
+    account::AccountMutation,
+    region::RegionMutation,
+);
+
+pub type GridSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// The schema with its limits, without runtime data (enough to export the SDL).
+pub fn schema_builder(
+    settings: &Settings,
+) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    let limits = &settings.limits;
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_recursive_depth(32)
+    .limit_directives(8);
+    if settings.is_production() {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder
+}
+
+/// The SDL clients are written against (`schema/schema.graphql`).
+pub fn sdl() -> String {
+    // Limits and production switches do not change the SDL.
+    let settings = Settings::defaults(
+        crate::config::Environment::Development,
+        ".".into(),
+        String::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    schema_builder(&settings).finish().sdl()
+}
+
+/// Who is calling, as resolved by the HTTP layer before execution.
+pub enum Caller {
+    Anonymous,
+    Authenticated(Actor),
+    /// A token was sent but refused; resolvers that need a caller answer with this error.
+    Refused(String),
+}
+
+/// The request id, available to resolvers that act without a caller (login).
+pub struct RequestId(pub String);
+
+/// The authenticated caller, or `UNAUTHENTICATED`.
+pub fn actor<'a>(ctx: &Context<'a>) -> Result<&'a Actor, AppError> {
+    match ctx.data_opt::<Caller>() {
+        Some(Caller::Authenticated(actor)) => Ok(actor),
+        Some(Caller::Refused(message)) => Err(AppError::Unauthenticated(message.clone())),
+        _ => Err(AppError::unauthenticated()),
+    }
+}
+
+pub fn caller_actor<'a>(ctx: &Context<'a>) -> Option<&'a Actor> {
+    match ctx.data_opt::<Caller>() {
+        Some(Caller::Authenticated(actor)) => Some(actor),
+        _ => None,
+    }
+}
+
+pub fn state<'a>(ctx: &Context<'a>) -> &'a crate::state::AppState {
+    ctx.data_unchecked::<crate::state::AppState>()
+}
+
+pub fn request_id(ctx: &Context<'_>) -> String {
+    ctx.data_opt::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default()
+}

@@ -1,0 +1,25 @@
+//! actix wiring: `/graphql` (POST, GET for GraphiQL and read-only queries), health, metrics.
+use crate::graphql::GridSchema;
+use crate::state::AppState;
+use actix_web::web;
+
+/// `POST /graphql`, `GET /graphql`.
+pub mod graphql;
+/// `/healthz`, `/readyz`, `/metrics`.
+pub mod ops;
+/// Request ids, the request span, and HTTP metrics.
+pub mod request_id;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/graphql", web::post().to(graphql::post))
+        .route("/graphql", web::get().to(graphql::get))
+        .route("/healthz", web::get().to(ops::healthz))
+        .route("/readyz", web::get().to(ops::readyz))
+        .route("/metrics", web::get().to(ops::metrics));
+}
+
+/// What handlers receive from the app.
+pub struct Shared {
+    pub state: AppState,
+    pub schema: GridSchema,
+}

@@ -1,0 +1,30 @@
+//! gridhub: the GraphQL backend of grid governance (see the README and DESIGN).
+
+/// Building and running the application.
+pub mod app;
+/// Who is calling: passwords, tokens, the principal and its scope.
+pub mod auth;
+/// The `gridhub` command line.
+pub mod cli;
+/// The application clock (manual in tests).
+pub mod clock;
+/// Settings from the environment.
+pub mod config;
+/// Pure domain rules and types.
+pub mod domain;
+/// The error type and its codes.
+pub mod error;
+/// The GraphQL schema and resolvers.
+pub mod graphql;
+/// HTTP routes and middleware.
+pub mod http;
+/// Encryption and keyed hashing of personal data.
+pub mod pii;
+/// Use-cases.
+pub mod service;
+/// The shared application state.
+pub mod state;
+/// The data layer.
+pub mod store;
+/// Logs and metrics.
+pub mod telemetry;

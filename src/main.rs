@@ -1,0 +1,4 @@
+//! `gridhub`: see `gridhub --help`.
+fn main() -> std::process::ExitCode {
+    gridhub::cli::main()
+}

@@ -1,0 +1,11 @@
+//! Use-cases: one function per action. Each checks who may act, validates input, owns its
+//! transaction and writes the audit entry. Callers are GraphQL resolvers and the CLI.
+
+/// Creating, listing and disabling accounts.
+pub mod account;
+/// Appending to the audit log.
+pub mod audit;
+/// Building and changing the region tree.
+pub mod region;
+/// Logging in, refreshing, logging out, and turning an access token into a `Principal`.
+pub mod session;

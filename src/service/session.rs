@@ -1,0 +1,266 @@
+//! Logging in, refreshing, logging out, and resolving an access token to the caller.
+//!
+//! Refresh tokens rotate on every use. Presenting a rotated token again is treated as theft and
+//! revokes the whole session, with one exception: within a short window, and only once, the
+//! previous token may be presented again if its successor was never used — the app lost the
+//! response. That retry issues a fresh successor and revokes the unused one.
+use crate::auth::principal::{Actor, Principal, Scope};
+use crate::auth::refresh::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
+use crate::domain::person::parse_phone;
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult};
+use crate::service::audit::{self, Entry, Outcome};
+use crate::state::AppState;
+use crate::store::{account, session};
+use chrono::Duration;
+use sea_orm::TransactionTrait;
+use uuid::Uuid;
+
+/// What a successful login or refresh hands back.
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+    pub account: account::AccountRow,
+}
+
+fn bad_credentials() -> AppError {
+    AppError::Unauthenticated("手机号或密码错误".into())
+}
+
+fn refresh_refused() -> AppError {
+    AppError::Unauthenticated("刷新令牌无效或已失效，请重新登录".into())
+}
+
+fn std_to_chrono(d: std::time::Duration) -> Duration {
+    Duration::from_std(d).unwrap_or(Duration::MAX)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn login(
+    state: &AppState,
+    phone: &str,
+    password: &str,
+    request_id: &str,
+) -> AppResult<Issued> {
+    let phone = parse_phone("phone", phone)?;
+    if password.is_empty() || password.len() > 1024 {
+        return Err(bad_credentials());
+    }
+    let now = state.now();
+    let hashes = state.pii.lookup_hashes("phone", &phone);
+    let found = account::find_by_phone_hashes(&state.db, &hashes).await?;
+    let policy = &state.settings.login;
+    if let Some(acc) = &found {
+        if let Some(until) = acc.locked_until.filter(|until| *until > now) {
+            return Err(AppError::RateLimited {
+                message: "登录失败次数过多，账号已临时锁定".into(),
+                retry_after_secs: (until - now).num_seconds().max(1) as u64,
+            });
+        }
+        if acc.failed_logins >= policy.slow_after {
+            let exponent = (acc.failed_logins - policy.slow_after).min(16) as u32;
+            let delay = Duration::seconds(1i64 << exponent).min(std_to_chrono(policy.max_delay));
+            if let Some(last) = acc.last_failed_login_at
+                && last + delay > now
+            {
+                return Err(AppError::RateLimited {
+                    message: "登录尝试过于频繁，请稍后再试".into(),
+                    retry_after_secs: (last + delay - now).num_seconds().max(1) as u64,
+                });
+            }
+        }
+    }
+    let verified = state
+        .passwords
+        .verify(found.as_ref().map(|a| a.password_hash.as_str()), password)
+        .await?;
+    let Some(acc) = found else {
+        return Err(bad_credentials());
+    };
+    let entry = |outcome| Entry {
+        action: "login",
+        target_type: "account",
+        target_id: Some(acc.id),
+        region_id: acc.region_id,
+        outcome,
+        detail: None,
+    };
+    if !verified || acc.disabled_at.is_some() {
+        if !verified {
+            let locked_until = now + std_to_chrono(policy.lock_for);
+            account::record_failed_login(&state.db, acc.id, now, policy.lock_after, locked_until)
+                .await?;
+        }
+        audit::record_as(
+            &state.db,
+            Some((acc.id, &acc.role)),
+            Some(request_id),
+            now,
+            entry(Outcome::Denied),
+        )
+        .await?;
+        return Err(bad_credentials());
+    }
+    if acc.failed_logins > 0 || acc.locked_until.is_some() {
+        account::reset_failed_logins(&state.db, acc.id).await?;
+    }
+    let txn = state.db.begin().await?;
+    let sess = session::create_session(&txn, acc.id, now).await?;
+    let refresh_token = new_refresh_token();
+    let expires = now + std_to_chrono(state.settings.refresh_ttl);
+    session::insert_token(
+        &txn,
+        sess.id,
+        hash_refresh_token(&refresh_token),
+        now,
+        expires,
+    )
+    .await?;
+    audit::record_as(
+        &txn,
+        Some((acc.id, &acc.role)),
+        Some(request_id),
+        now,
+        entry(Outcome::Success),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Issued {
+        access_token: state.jwt.issue(acc.id, sess.id)?,
+        refresh_token,
+        expires_in: state.jwt.ttl_secs(),
+        account: acc,
+    })
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Issued> {
+    if !looks_like_refresh_token(presented) {
+        return Err(refresh_refused());
+    }
+    let now = state.now();
+    let Some(token) = session::find_token(&state.db, &hash_refresh_token(presented)).await? else {
+        return Err(refresh_refused());
+    };
+    let Some(sess) = session::find_session(&state.db, token.session_id).await? else {
+        return Err(refresh_refused());
+    };
+    if sess.revoked_at.is_some() || token.expires_at <= now {
+        return Err(refresh_refused());
+    }
+    if token.revoked_at.is_some() {
+        // A token revoked by a retry came back: someone holds a copy.
+        session::revoke_session(&state.db, sess.id, "reuse", now).await?;
+        tracing::warn!(session = %sess.id, "revoked refresh token presented; session revoked");
+        return Err(refresh_refused());
+    }
+    let Some(acc) = account::find(&state.db, sess.account_id, &Scope::All).await? else {
+        return Err(refresh_refused());
+    };
+    if acc.disabled_at.is_some() {
+        return Err(refresh_refused());
+    }
+
+    let txn = state.db.begin().await?;
+    let fresh = if session::mark_rotated(&txn, token.id, now).await? {
+        true
+    } else {
+        // Already rotated (earlier, or just now by a concurrent call): allowed once, shortly
+        // after, and only while no successor has been used.
+        let rotated_at = token.rotated_at.unwrap_or(now);
+        let window = std_to_chrono(state.settings.refresh_retry_window);
+        let successors = session::tokens_after(&txn, sess.id, token.id).await?;
+        let successor_used = successors.iter().any(|t| t.rotated_at.is_some());
+        if now - rotated_at <= window
+            && !successor_used
+            && session::mark_retried(&txn, token.id, now).await?
+        {
+            for successor in successors {
+                session::revoke_token(&txn, successor.id, now).await?;
+            }
+            false
+        } else {
+            txn.rollback().await?;
+            session::revoke_session(&state.db, sess.id, "reuse", now).await?;
+            tracing::warn!(session = %sess.id, "rotated refresh token reused; session revoked");
+            return Err(refresh_refused());
+        }
+    };
+    let refresh_token = new_refresh_token();
+    let expires = now + std_to_chrono(state.settings.refresh_ttl);
+    session::insert_token(
+        &txn,
+        sess.id,
+        hash_refresh_token(&refresh_token),
+        now,
+        expires,
+    )
+    .await?;
+    session::touch_session(&txn, sess.id, now).await?;
+    txn.commit().await?;
+    tracing::debug!(session = %sess.id, retry = !fresh, "refresh token rotated");
+    Ok(Issued {
+        access_token: state.jwt.issue(acc.id, sess.id)?,
+        refresh_token,
+        expires_in: state.jwt.ttl_secs(),
+        account: acc,
+    })
+}
+
+/// Ends the caller's session (and, if given, the session of a refresh token of the caller's).
+pub async fn logout(
+    state: &AppState,
+    actor: Option<&Actor>,
+    presented: Option<&str>,
+) -> AppResult<bool> {
+    let now = state.now();
+    let mut ended = false;
+    if let Some(actor) = actor {
+        session::revoke_session(&state.db, actor.principal.session_id, "logout", now).await?;
+        ended = true;
+    }
+    if let Some(presented) = presented.filter(|t| looks_like_refresh_token(t))
+        && let Some(token) = session::find_token(&state.db, &hash_refresh_token(presented)).await?
+    {
+        session::revoke_session(&state.db, token.session_id, "logout", now).await?;
+        ended = true;
+    }
+    if !ended {
+        return Err(refresh_refused());
+    }
+    Ok(true)
+}
+
+/// Turns a bearer token into the caller. Refresh tokens, forged, expired and mis-signed tokens,
+/// disabled accounts and revoked sessions are all `UNAUTHENTICATED`.
+pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Principal> {
+    if looks_like_refresh_token(bearer) {
+        return Err(AppError::Unauthenticated("刷新令牌不能用作访问令牌".into()));
+    }
+    let claims = state.jwt.verify(bearer)?;
+    let row = account::load_principal(&state.db, claims.sub, claims.sid)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("会话已失效，请重新登录".into()))?;
+    let role = Role::parse(&row.role)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {:?}", row.role)))?;
+    Ok(principal_from(row, role, claims.sid))
+}
+
+fn principal_from(row: account::PrincipalRow, role: Role, session_id: Uuid) -> Principal {
+    let scope = match (&row.region_path, role) {
+        (None, Role::CityAdmin) => Scope::All,
+        (Some(path), _) => Scope::Under(vec![path.clone()]),
+        // Bound to nothing and not a city admin: sees nothing.
+        (None, _) => Scope::Under(Vec::new()),
+    };
+    Principal {
+        account_id: row.account_id,
+        session_id,
+        name: row.name,
+        role,
+        region_id: row.region_id,
+        region_path: row.region_path,
+        scope,
+    }
+}

@@ -1,0 +1,26 @@
+//! The one state struct every layer receives: database, clock, keys and settings.
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::Passwords;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::pii::PiiVault;
+use crate::telemetry::Metrics;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    pub jwt: Arc<JwtKeys>,
+    pub pii: Arc<PiiVault>,
+    pub passwords: Passwords,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}

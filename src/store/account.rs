@@ -1,0 +1,228 @@
+//! Account rows: look-up by phone hash, scoped lists, login bookkeeping, and the one-statement
+//! load of a request's principal (account ⋈ region ⋈ session).
+use super::entity::account::{self, Column, Entity};
+use super::entity::{region, session};
+use super::scope::region_in_scope;
+use crate::auth::Scope;
+use crate::domain::page::PageRequest;
+use crate::domain::role::Role;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+pub use account::Model as AccountRow;
+
+pub async fn find_by_phone_hashes(
+    db: &impl ConnectionTrait,
+    hashes: &[String],
+) -> Result<Option<AccountRow>, DbErr> {
+    Entity::find()
+        .filter(Column::PhoneHash.is_in(hashes.iter().cloned()))
+        .one(db)
+        .await
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    scope: &Scope,
+) -> Result<Option<AccountRow>, DbErr> {
+    let mut query = Entity::find_by_id(id);
+    if !matches!(scope, Scope::All) {
+        query = query.filter(region_in_scope(Column::RegionId, scope));
+    }
+    query.one(db).await
+}
+
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    scope: &Scope,
+) -> Result<Vec<AccountRow>, DbErr> {
+    Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(region_in_scope(Column::RegionId, scope))
+        .all(db)
+        .await
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct AccountFilter {
+    pub role: Option<Role>,
+    pub include_disabled: bool,
+}
+
+/// One page, newest first, plus one extra row to tell whether more follow.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &AccountFilter,
+    page: &PageRequest,
+    after: Option<Uuid>,
+) -> Result<Vec<AccountRow>, DbErr> {
+    let mut query = Entity::find().filter(region_in_scope(Column::RegionId, scope));
+    if let Some(role) = filter.role {
+        query = query.filter(Column::Role.eq(role.as_str()));
+    }
+    if !filter.include_disabled {
+        query = query.filter(Column::DisabledAt.is_null());
+    }
+    if let Some(after) = after {
+        query = query.filter(Column::Id.lt(after));
+    }
+    query
+        .order_by_desc(Column::Id)
+        .limit(page.first + 1)
+        .all(db)
+        .await
+}
+
+pub async fn insert(db: &impl ConnectionTrait, row: AccountRow) -> Result<AccountRow, DbErr> {
+    account::ActiveModel::from(row).insert(db).await
+}
+
+/// Counts a failed password and returns the new count. Done in SQL so concurrent failures all
+/// count.
+pub async fn record_failed_login(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+    lock_after: i32,
+    locked_until: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::FailedLogins, Expr::col(Column::FailedLogins).add(1))
+        .col_expr(Column::LastFailedLoginAt, Expr::val(now))
+        .col_expr(
+            Column::LockedUntil,
+            Expr::case(
+                Expr::col(Column::FailedLogins).add(1).gte(lock_after),
+                Expr::val(locked_until),
+            )
+            .finally(Expr::col(Column::LockedUntil))
+            .into(),
+        )
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn reset_failed_logins(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::FailedLogins, Expr::val(0))
+        .col_expr(
+            Column::LockedUntil,
+            Expr::val(Option::<DateTime<Utc>>::None),
+        )
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn disable(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = Entity::update_many()
+        .col_expr(Column::DisabledAt, Expr::val(now))
+        .col_expr(Column::UpdatedAt, Expr::val(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::DisabledAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+pub async fn set_role_region(
+    db: &impl ConnectionTrait,
+    row: &AccountRow,
+    role: Role,
+    region_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<AccountRow, DbErr> {
+    let mut active: account::ActiveModel = row.clone().into();
+    active.role = Set(role.as_str().to_owned());
+    active.region_id = Set(region_id);
+    active.updated_at = Set(now);
+    active.update(db).await
+}
+
+/// What a request needs to know about its caller, loaded in one statement.
+#[derive(Debug, Clone)]
+pub struct PrincipalRow {
+    pub account_id: Uuid,
+    pub name: String,
+    pub role: String,
+    pub region_id: Option<Uuid>,
+    pub region_path: Option<String>,
+}
+
+/// The caller behind an access token, or `None` if the account is disabled or the session is
+/// revoked or belongs to someone else.
+pub async fn load_principal(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    session_id: Uuid,
+) -> Result<Option<PrincipalRow>, DbErr> {
+    let a = Alias::new("a");
+    let r = Alias::new("r");
+    let s = Alias::new("s");
+    let query = Query::select()
+        .expr_as(
+            Expr::col((a.clone(), account::Column::Id)),
+            Alias::new("account_id"),
+        )
+        .expr_as(
+            Expr::col((a.clone(), account::Column::Name)),
+            Alias::new("name"),
+        )
+        .expr_as(
+            Expr::col((a.clone(), account::Column::Role)),
+            Alias::new("role"),
+        )
+        .expr_as(
+            Expr::col((a.clone(), account::Column::RegionId)),
+            Alias::new("region_id"),
+        )
+        .expr_as(
+            Expr::col((r.clone(), region::Column::Path)),
+            Alias::new("region_path"),
+        )
+        .from_as(account::Entity, a.clone())
+        .join_as(
+            JoinType::InnerJoin,
+            session::Entity,
+            s.clone(),
+            Expr::col((s.clone(), session::Column::AccountId))
+                .equals((a.clone(), account::Column::Id)),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            region::Entity,
+            r.clone(),
+            Expr::col((r.clone(), region::Column::Id))
+                .equals((a.clone(), account::Column::RegionId)),
+        )
+        .and_where(Expr::col((a.clone(), account::Column::Id)).eq(account_id))
+        .and_where(Expr::col((a.clone(), account::Column::DisabledAt)).is_null())
+        .and_where(Expr::col((s.clone(), session::Column::Id)).eq(session_id))
+        .and_where(Expr::col((s.clone(), session::Column::RevokedAt)).is_null())
+        .to_owned();
+    let Some(row) = db.query_one(&query).await? else {
+        return Ok(None);
+    };
+    Ok(Some(PrincipalRow {
+        account_id: row.try_get("", "account_id")?,
+        name: row.try_get("", "name")?,
+        role: row.try_get("", "role")?,
+        region_id: row.try_get("", "region_id")?,
+        region_path: row.try_get("", "region_path")?,
+    }))
+}

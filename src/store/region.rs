@@ -1,0 +1,150 @@
+//! Region rows: look-ups, scoped lists (tree order), inserts, updates and subtree moves.
+use super::entity::region::{self, Column, Entity};
+use super::scope::path_in_scope;
+use crate::auth::Scope;
+use crate::domain::page::PageRequest;
+use crate::domain::region::{RegionLevel, subtree_range};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
+};
+use uuid::Uuid;
+
+pub use region::Model as RegionRow;
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    scope: &Scope,
+) -> Result<Option<RegionRow>, DbErr> {
+    Entity::find_by_id(id)
+        .filter(path_in_scope(Column::Path, scope))
+        .one(db)
+        .await
+}
+
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    scope: &Scope,
+) -> Result<Vec<RegionRow>, DbErr> {
+    Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(path_in_scope(Column::Path, scope))
+        .all(db)
+        .await
+}
+
+pub async fn children_of(
+    db: &impl ConnectionTrait,
+    parent_ids: &[Uuid],
+    scope: &Scope,
+) -> Result<Vec<RegionRow>, DbErr> {
+    Entity::find()
+        .filter(Column::ParentId.is_in(parent_ids.iter().copied()))
+        .filter(path_in_scope(Column::Path, scope))
+        .order_by_asc(Column::Path)
+        .all(db)
+        .await
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct RegionFilter {
+    pub parent_id: Option<Uuid>,
+    /// Everything below this region (not the region itself).
+    pub within: Option<String>,
+    pub level: Option<RegionLevel>,
+    pub name_contains: Option<String>,
+}
+
+/// One page in tree order (by path), plus one extra row to tell whether more follow.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &RegionFilter,
+    page: &PageRequest,
+) -> Result<Vec<RegionRow>, DbErr> {
+    let mut query = Entity::find().filter(path_in_scope(Column::Path, scope));
+    if let Some(parent) = filter.parent_id {
+        query = query.filter(Column::ParentId.eq(parent));
+    }
+    if let Some(within) = &filter.within {
+        let (lo, hi) = subtree_range(within);
+        query = query
+            .filter(Column::Path.gt(lo))
+            .filter(Column::Path.lt(hi));
+    }
+    if let Some(level) = filter.level {
+        query = query.filter(Column::Level.eq(level.as_str()));
+    }
+    if let Some(text) = &filter.name_contains {
+        query = query.filter(Column::Name.contains(text.as_str()));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(Column::Path.gt(after.as_str()));
+    }
+    query
+        .order_by_asc(Column::Path)
+        .limit(page.first + 1)
+        .all(db)
+        .await
+}
+
+pub async fn insert(db: &impl ConnectionTrait, row: RegionRow) -> Result<RegionRow, DbErr> {
+    region::ActiveModel::from(row).insert(db).await
+}
+
+pub async fn update(db: &impl ConnectionTrait, row: RegionRow) -> Result<RegionRow, DbErr> {
+    // Every column is written: the caller changed the model it read.
+    region::ActiveModel::from(row).reset_all().update(db).await
+}
+
+/// Rewrites the paths (and depths) of a whole subtree after its root moved.
+pub async fn move_subtree(
+    db: &impl ConnectionTrait,
+    old_path: &str,
+    new_path: &str,
+    depth_delta: i16,
+) -> Result<u64, DbErr> {
+    let (lo, hi) = subtree_range(old_path);
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            "UPDATE region SET path = $1 || substr(path, $2), depth = depth + $3 \
+             WHERE path >= $4 AND path < $5"
+        }
+        _ => {
+            "UPDATE region SET path = ? || substr(path, ?), depth = depth + ? \
+             WHERE path >= ? AND path < ?"
+        }
+    };
+    let start = old_path.len() as i32 + 1;
+    let result = db
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [
+                new_path.into(),
+                start.into(),
+                depth_delta.into(),
+                lo.into(),
+                hi.into(),
+            ],
+        ))
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Does any region sit below `path`?
+pub async fn has_descendants(db: &impl ConnectionTrait, path: &str) -> Result<bool, DbErr> {
+    let (_, hi) = subtree_range(path);
+    let row = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::Path.gt(path))
+        .filter(Column::Path.lt(hi))
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?;
+    Ok(row.is_some())
+}

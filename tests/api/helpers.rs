@@ -1,0 +1,360 @@
+//! Spawning the server and talking to it.
+use chrono::{TimeZone, Utc};
+use gridhub::app::Application;
+use gridhub::clock::ManualClock;
+use gridhub::config::{Environment, PasswordParams, Secret, Settings};
+use gridhub::state::AppState;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0001";
+pub const PASSWORD: &str = "grid-pass-2026";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub state: AppState,
+    pub database_url: String,
+    pub data_dir: Arc<tempfile::TempDir>,
+}
+
+pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings {
+    let mut settings = Settings::defaults(
+        Environment::Development,
+        data_dir.to_path_buf(),
+        database_url.to_owned(),
+        vec![Secret {
+            kid: "t1".into(),
+            bytes: JWT_SECRET.as_bytes().to_vec(),
+        }],
+        vec![Secret {
+            kid: "p1".into(),
+            bytes: vec![42u8; 32],
+        }],
+    );
+    settings.bind = "127.0.0.1:0".into();
+    settings.workers = Some(2);
+    settings.db_max_connections = 5;
+    // Cheap hashing keeps the suite fast; production parameters are tested by the unit tests.
+    settings.password = PasswordParams {
+        memory_kib: 1024,
+        iterations: 1,
+    };
+    settings
+}
+
+static CLEANED: OnceCell<()> = OnceCell::const_new();
+
+/// A fresh database: a SQLite file in a temp dir, or a new PostgreSQL database.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        None => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+        Some(admin_url) => {
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connect TEST_DATABASE_URL");
+            CLEANED
+                .get_or_init(|| async {
+                    // Databases left by earlier runs of the suite.
+                    let rows = admin
+                        .query_all_raw(sea_orm::Statement::from_string(
+                            sea_orm::DatabaseBackend::Postgres,
+                            "SELECT datname FROM pg_database WHERE datname LIKE 'gridhub_test_%'",
+                        ))
+                        .await
+                        .expect("list test databases");
+                    for row in rows {
+                        let name: String = row.try_get("", "datname").unwrap();
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                    }
+                })
+                .await;
+            let name = format!("gridhub_test_{}", uuid::Uuid::now_v7().simple());
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
+            format!("{base}/{name}")
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let url = fresh_database(dir.path()).await;
+    spawn_on(dir, url, configure).await
+}
+
+/// Starts a server on an existing database (e.g. to restart with other keys).
+pub async fn spawn_on(
+    dir: Arc<tempfile::TempDir>,
+    url: String,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        gridhub::telemetry::init_tracing(false);
+    }
+    let mut settings = test_settings(dir.path(), &url);
+    configure(&mut settings);
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap(),
+    ));
+    let app = Application::build(settings, clock.clone())
+        .await
+        .expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        clock,
+        state,
+        database_url: url,
+        data_dir: dir,
+    }
+}
+
+impl TestApp {
+    /// POSTs a GraphQL request and returns the JSON body.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await.expect("request");
+        res.json().await.expect("json body")
+    }
+
+    /// Creates the first city admin as the CLI does and logs in.
+    pub async fn city_admin(&self) -> Session {
+        gridhub::service::account::create_city_admin(
+            &self.state,
+            "13900000001",
+            "市管理员",
+            PASSWORD,
+        )
+        .await
+        .expect("create admin");
+        self.login("13900000001", PASSWORD).await
+    }
+
+    pub async fn login(&self, phone: &str, password: &str) -> Session {
+        let body = self
+            .gql(
+                None,
+                "mutation($p:String!,$w:String!){login(phone:$p,password:$w){accessToken refreshToken expiresIn account{id}}}",
+                json!({"p": phone, "w": password}),
+            )
+            .await;
+        let login = &body["data"]["login"];
+        assert!(login.is_object(), "login failed: {body}");
+        Session {
+            access: login["accessToken"].as_str().unwrap().to_owned(),
+            refresh: login["refreshToken"].as_str().unwrap().to_owned(),
+            account_id: login["account"]["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn create_region(
+        &self,
+        token: &str,
+        parent: Option<&str>,
+        level: &str,
+        name: &str,
+    ) -> String {
+        let body = self
+            .gql(
+                Some(token),
+                "mutation($i:CreateRegionInput!){createRegion(input:$i){id}}",
+                json!({"i": {"parentId": parent, "level": level, "name": name}}),
+            )
+            .await;
+        body["data"]["createRegion"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("createRegion failed: {body}"))
+            .to_owned()
+    }
+
+    pub async fn create_account(
+        &self,
+        token: &str,
+        phone: &str,
+        role: &str,
+        region: Option<&str>,
+    ) -> Value {
+        self.gql(
+            Some(token),
+            "mutation($i:CreateAccountInput!){createAccount(input:$i){id name role phone region{id}}}",
+            json!({"i": {"phone": phone, "name": format!("测试{role}"), "password": PASSWORD, "role": role, "regionId": region}}),
+        )
+        .await
+    }
+
+    /// Creates an account and logs in as it.
+    pub async fn account_session(
+        &self,
+        token: &str,
+        phone: &str,
+        role: &str,
+        region: Option<&str>,
+    ) -> Session {
+        let body = self.create_account(token, phone, role, region).await;
+        assert!(
+            body["data"]["createAccount"].is_object(),
+            "createAccount failed: {body}"
+        );
+        self.login(phone, PASSWORD).await
+    }
+
+    /// The number of SQL statements the server has run so far, from /metrics.
+    pub async fn statements(&self) -> u64 {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("gridhub_db_statements_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .expect("statement counter") as u64
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub account_id: String,
+}
+
+/// The `extensions.code` of the first error, if any.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+pub fn error_field(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["field"].as_str()
+}
+
+#[track_caller]
+pub fn assert_code(body: &Value, code: &str) {
+    assert_eq!(error_code(body), Some(code), "expected {code}, got {body}");
+}
+
+#[track_caller]
+pub fn assert_ok(body: &Value) {
+    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+}
+
+/// A small tree over two sub-districts with one account of each role, as in Heshan.
+pub struct World {
+    pub admin: Session,
+    pub sd1: String,
+    pub sd2: String,
+    pub c1: String,
+    pub c2: String,
+    pub c3: String,
+    pub g1: String,
+    pub g2: String,
+    pub g3: String,
+    pub sd1_admin: Session,
+    pub sd2_admin: Session,
+    pub c1_worker: Session,
+    pub g1_member: Session,
+    pub c1_liaison: Session,
+}
+
+pub async fn world(app: &TestApp) -> World {
+    let admin = app.city_admin().await;
+    let t = admin.access.as_str();
+    let sd1 = app.create_region(t, None, "SUB_DISTRICT", "沙坪街道").await;
+    let sd2 = app.create_region(t, None, "SUB_DISTRICT", "址山镇").await;
+    let c1 = app
+        .create_region(t, Some(&sd1), "COMMUNITY", "新华社区")
+        .await;
+    let c2 = app
+        .create_region(t, Some(&sd1), "COMMUNITY", "凤凰社区")
+        .await;
+    let c3 = app
+        .create_region(t, Some(&sd2), "COMMUNITY", "东溪村")
+        .await;
+    let g1 = app
+        .create_region(t, Some(&c1), "GRID", "新华第一网格")
+        .await;
+    let g2 = app
+        .create_region(t, Some(&c2), "GRID", "凤凰第一网格")
+        .await;
+    let g3 = app
+        .create_region(t, Some(&c3), "GRID", "东溪第一网格")
+        .await;
+    let sd1_admin = app
+        .account_session(t, "13900000002", "SUB_DISTRICT_ADMIN", Some(&sd1))
+        .await;
+    let sd2_admin = app
+        .account_session(t, "13900000003", "SUB_DISTRICT_ADMIN", Some(&sd2))
+        .await;
+    let c1_worker = app
+        .account_session(t, "13900000004", "COMMUNITY_WORKER", Some(&c1))
+        .await;
+    let g1_member = app
+        .account_session(t, "13900000005", "GRID_MEMBER", Some(&g1))
+        .await;
+    let c1_liaison = app
+        .account_session(t, "13900000006", "UNIT_LIAISON", Some(&c1))
+        .await;
+    World {
+        admin,
+        sd1,
+        sd2,
+        c1,
+        c2,
+        c3,
+        g1,
+        g2,
+        g3,
+        sd1_admin,
+        sd2_admin,
+        c1_worker,
+        g1_member,
+        c1_liaison,
+    }
+}
+
+/// The ids of a connection's nodes.
+pub fn node_ids(connection: &Value) -> Vec<String> {
+    connection["edges"]
+        .as_array()
+        .map(|edges| {
+            edges
+                .iter()
+                .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,11 @@
+//! The integration suite: every test spawns the real server on port 0 over a fresh database
+//! (SQLite by default, PostgreSQL when TEST_DATABASE_URL is set) and speaks GraphQL over HTTP.
+mod helpers;
+
+mod accounts;
+mod auth;
+mod cli;
+mod limits;
+mod ops;
+mod regions;
+mod schema;
