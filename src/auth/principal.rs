@@ -1,6 +1,7 @@
 //! The resolved caller: account, role and region scope. Built once per request from the access
 //! token and the account row; every service call takes it, every store list query filters by its
 //! `Scope` in SQL.
+use crate::domain::people::GridMemberKind;
 use crate::domain::region::{is_within, subtree_range};
 use crate::domain::role::Role;
 use uuid::Uuid;
@@ -40,11 +41,31 @@ pub struct Principal {
     pub region_id: Option<Uuid>,
     pub region_path: Option<String>,
     pub scope: Scope,
+    /// UNIT_LIAISON: the unit it speaks for.
+    pub member_unit_id: Option<Uuid>,
+    /// GRID_MEMBER: full-time, part-time or professional (decides what personal data it sees).
+    pub grid_member_kind: Option<GridMemberKind>,
 }
 
 impl Principal {
     pub fn has_role(&self, roles: &[Role]) -> bool {
         roles.contains(&self.role)
+    }
+
+    /// Community workers and above: may see residents and reveal their identifiers.
+    pub fn is_staff(&self) -> bool {
+        self.role.rank() >= Role::CommunityWorker.rank()
+    }
+
+    /// May this caller see residents at all (masked)? Staff, and full-time or professional
+    /// grid members; never part-time members or unit liaisons.
+    pub fn sees_residents(&self) -> bool {
+        self.is_staff()
+            || (self.role == Role::GridMember
+                && matches!(
+                    self.grid_member_kind,
+                    Some(GridMemberKind::FullTime) | Some(GridMemberKind::Professional)
+                ))
     }
 }
 

@@ -1,6 +1,44 @@
 //! zh-CN display labels of every enum the API serves, so clients never hard-code Chinese.
+use super::people::{CommitteeKind, GridMemberKind, GridRole, MemberUnitKind, Occupation};
 use super::region::{GridKind, RegionLevel};
+use super::resident::{Gender, ResidenceType, ResidentTag};
 use super::role::Role;
+
+/// `Labelled` for an enum made by `string_enum!`, from (value, label) pairs.
+macro_rules! labelled {
+    ($ty:ident, $($variant:ident => $label:literal),+ $(,)?) => {
+        impl Labelled for $ty {
+            const ENUM: &'static str = stringify!($ty);
+            fn all() -> &'static [Self] {
+                Self::ALL
+            }
+            fn code(self) -> &'static str {
+                self.as_str()
+            }
+            fn label(self) -> &'static str {
+                match self { $($ty::$variant => $label),+ }
+            }
+        }
+    };
+}
+
+labelled!(Gender, Male => "男", Female => "女");
+labelled!(ResidenceType, Registered => "户籍人口", Permanent => "常住人口", Floating => "流动人口", Tenant => "租住人员");
+labelled!(ResidentTag,
+    ElderlyAlone => "独居老人", Disabled => "残疾人", LowIncome => "低收入", Veteran => "退役军人",
+    LeftBehindChild => "留守儿童", SeriousIllness => "重病患者", PartyMember => "党员",
+    BuildingHead => "志愿楼长", Volunteer => "志愿者");
+labelled!(GridMemberKind, FullTime => "专职网格员", PartTime => "兼职网格员", Professional => "专业网格员");
+labelled!(Occupation,
+    DeliveryRider => "外卖骑手", Courier => "快递员", RideHailingDriver => "网约车司机",
+    TruckDriver => "货车司机", PropertyStaff => "物业人员", Police => "社区民警",
+    CommunityWorker => "社区工作者", Volunteer => "志愿者", Other => "其他");
+labelled!(GridRole, Head => "网格长", DeputyHead => "副网格长", Member => "网格员");
+labelled!(MemberUnitKind,
+    GovernmentDepartment => "政府部门", Enterprise => "企业", School => "学校", Hospital => "医院",
+    PropertyManagement => "物业服务企业", SocialOrganisation => "社会组织",
+    PartyBranch => "党组织（含新就业群体流动党支部）", Other => "其他");
+labelled!(CommitteeKind, CommunityPartyCommittee => "社区大党委", SubDistrictWorkingCommittee => "街道大工委");
 
 /// An enum whose values have a zh-CN display label.
 pub trait Labelled: Sized + Copy + 'static {
@@ -82,7 +120,19 @@ fn of<T: Labelled>() -> EnumLabels {
 
 /// Every labelled enum. A new enum is added here.
 pub fn all_labels() -> Vec<EnumLabels> {
-    vec![of::<RegionLevel>(), of::<GridKind>(), of::<Role>()]
+    vec![
+        of::<RegionLevel>(),
+        of::<GridKind>(),
+        of::<Role>(),
+        of::<Gender>(),
+        of::<ResidenceType>(),
+        of::<ResidentTag>(),
+        of::<GridMemberKind>(),
+        of::<Occupation>(),
+        of::<GridRole>(),
+        of::<MemberUnitKind>(),
+        of::<CommitteeKind>(),
+    ]
 }
 
 #[cfg(test)]

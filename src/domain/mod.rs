@@ -4,9 +4,13 @@
 pub mod labels;
 /// Keyset pagination: page sizes and opaque cursors.
 pub mod page;
+/// Grid members and member units: kinds, occupations, roles.
+pub mod people;
 /// Who may log in: phones, names, passwords, masking.
 pub mod person;
 /// The region tree: levels, nesting, scope paths, grid boundaries.
 pub mod region;
+/// Residents: ID numbers, residence types, tags, masking.
+pub mod resident;
 /// The five roles and what each may manage.
 pub mod role;

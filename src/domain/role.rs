@@ -31,7 +31,8 @@ impl Role {
             Role::SubDistrictAdmin => level == Some(SubDistrict),
             Role::CommunityWorker => level == Some(Community),
             Role::GridMember => level == Some(Grid),
-            Role::UnitLiaison => matches!(level, Some(SubDistrict) | Some(Community)),
+            // A liaison works where its unit is registered; city-level units have no region.
+            Role::UnitLiaison => matches!(level, None | Some(SubDistrict) | Some(Community)),
         }
     }
 

@@ -26,6 +26,8 @@ pub struct Account {
     pub region_id: Option<Uuid>,
     #[graphql(skip)]
     pub phone_enc: String,
+    #[graphql(skip)]
+    pub member_unit_id: Option<Uuid>,
 }
 
 impl From<AccountRow> for Account {
@@ -39,6 +41,7 @@ impl From<AccountRow> for Account {
             created_at: row.created_at,
             region_id: row.region_id,
             phone_enc: row.phone_enc,
+            member_unit_id: row.member_unit_id,
         }
     }
 }
@@ -50,6 +53,19 @@ impl Account {
         let phone = state(ctx).pii.decrypt("phone", &self.phone_enc)?;
         let own = caller_actor(ctx).is_some_and(|a| a.principal.account_id == self.id);
         Ok(if own { phone } else { mask_phone(&phone) })
+    }
+
+    /// UNIT_LIAISON: the member unit the account speaks for.
+    async fn member_unit(&self, ctx: &Context<'_>) -> Result<Option<super::people::MemberUnit>> {
+        let Some(id) = self.member_unit_id else {
+            return Ok(None);
+        };
+        let loaders = ctx.data_unchecked::<Loaders>();
+        Ok(loaders
+            .member_unit_by_id
+            .load_one(id)
+            .await?
+            .map(super::people::MemberUnit::from))
     }
 
     /// The region the account is bound to (`null` for a city admin, or outside your scope).
@@ -76,8 +92,10 @@ pub struct CreateAccountInput {
     pub role: Role,
     /// The region the account works in: a sub-district for SUB_DISTRICT_ADMIN, a community for
     /// COMMUNITY_WORKER, a grid for GRID_MEMBER, a community or sub-district for UNIT_LIAISON.
-    /// Empty only for CITY_ADMIN.
+    /// Empty only for CITY_ADMIN. Ignored for UNIT_LIAISON (the unit's region is used).
     pub region_id: Option<Uuid>,
+    /// UNIT_LIAISON only: the member unit the liaison speaks for.
+    pub member_unit_id: Option<Uuid>,
 }
 
 #[derive(Default)]
@@ -142,6 +160,7 @@ impl AccountMutation {
                 password: input.password,
                 role: input.role,
                 region_id: input.region_id,
+                member_unit_id: input.member_unit_id,
             },
         )
         .await?;

@@ -51,6 +51,7 @@ pub fn classify(error: &mut ServerError) {
         || lower.starts_with("failed to parse")
         || lower.starts_with("invalid value")
         || lower.contains("expected type")
+        || lower.starts_with("expected input type")
     {
         // Raised before or while reading the request: the request itself is at fault.
         "BAD_USER_INPUT"

@@ -3,6 +3,8 @@
 use crate::auth::Scope;
 use crate::error::AppError;
 use crate::store::account::{self, AccountRow};
+use crate::store::grid_member::{self, AssignmentRow};
+use crate::store::member_unit::{self, MemberUnitRow, MembershipRow};
 use crate::store::region::{self, RegionRow};
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
@@ -73,43 +75,103 @@ impl Loader<Uuid> for AccountById {
     }
 }
 
+pub struct MemberUnitById {
+    db: DatabaseConnection,
+    scope: Scope,
+}
+
+impl Loader<Uuid> for MemberUnitById {
+    type Value = MemberUnitRow;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, MemberUnitRow>, LoadError> {
+        let rows = member_unit::find_many(&self.db, keys, &self.scope)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+    }
+}
+
+/// Grid assignments (to grids in scope), keyed by member id.
+pub struct AssignmentsByMember {
+    db: DatabaseConnection,
+    scope: Scope,
+}
+
+impl Loader<Uuid> for AssignmentsByMember {
+    type Value = Vec<AssignmentRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<AssignmentRow>>, LoadError> {
+        let rows = grid_member::assignments_of(&self.db, keys, &self.scope)
+            .await
+            .map_err(db_error)?;
+        let mut by_member: HashMap<Uuid, Vec<AssignmentRow>> = HashMap::new();
+        for row in rows {
+            by_member.entry(row.grid_member_id).or_default().push(row);
+        }
+        Ok(by_member)
+    }
+}
+
+/// Committee memberships (in committees in scope), keyed by unit id.
+pub struct MembershipsByUnit {
+    db: DatabaseConnection,
+    scope: Scope,
+}
+
+impl Loader<Uuid> for MembershipsByUnit {
+    type Value = Vec<MembershipRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<MembershipRow>>, LoadError> {
+        let rows = member_unit::memberships_of(&self.db, keys, &self.scope)
+            .await
+            .map_err(db_error)?;
+        let mut by_unit: HashMap<Uuid, Vec<MembershipRow>> = HashMap::new();
+        for row in rows {
+            by_unit.entry(row.member_unit_id).or_default().push(row);
+        }
+        Ok(by_unit)
+    }
+}
+
 /// All loaders of one request.
 pub struct Loaders {
     pub region_by_id: DataLoader<RegionById>,
     pub region_children: DataLoader<RegionChildren>,
     pub account_by_id: DataLoader<AccountById>,
+    pub member_unit_by_id: DataLoader<MemberUnitById>,
+    pub assignments_by_member: DataLoader<AssignmentsByMember>,
+    pub memberships_by_unit: DataLoader<MembershipsByUnit>,
 }
 
 impl Loaders {
     pub fn new(db: &DatabaseConnection, scope: &Scope, delay: std::time::Duration) -> Self {
-        let spawn = |fut| {
-            tokio::spawn(fut);
-        };
+        fn make<L: Loader<Uuid>>(loader: L, delay: std::time::Duration) -> DataLoader<L> {
+            DataLoader::new(loader, |fut| {
+                tokio::spawn(fut);
+            })
+            .delay(delay)
+        }
+        macro_rules! loader {
+            ($ty:ident) => {
+                make(
+                    $ty {
+                        db: db.clone(),
+                        scope: scope.clone(),
+                    },
+                    delay,
+                )
+            };
+        }
         Loaders {
-            region_by_id: DataLoader::new(
-                RegionById {
-                    db: db.clone(),
-                    scope: scope.clone(),
-                },
-                spawn,
-            )
-            .delay(delay),
-            region_children: DataLoader::new(
-                RegionChildren {
-                    db: db.clone(),
-                    scope: scope.clone(),
-                },
-                spawn,
-            )
-            .delay(delay),
-            account_by_id: DataLoader::new(
-                AccountById {
-                    db: db.clone(),
-                    scope: scope.clone(),
-                },
-                spawn,
-            )
-            .delay(delay),
+            region_by_id: loader!(RegionById),
+            region_children: loader!(RegionChildren),
+            account_by_id: loader!(AccountById),
+            member_unit_by_id: loader!(MemberUnitById),
+            assignments_by_member: loader!(AssignmentsByMember),
+            memberships_by_unit: loader!(MembershipsByUnit),
         }
     }
 }

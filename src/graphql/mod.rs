@@ -7,6 +7,8 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuil
 
 /// Accounts: `me`, `accounts`, `createAccount`, `disableAccount`.
 pub mod account;
+/// `auditLog`.
+pub mod audit;
 /// Gives every error `extensions.code` and the request id; counts errors by code.
 pub mod errors;
 /// `labels`: zh-CN display labels of every enum.
@@ -15,8 +17,12 @@ pub mod labels;
 pub mod loaders;
 /// Relay connection building shared by every list.
 pub mod page;
+/// Grid members and member units with their committees.
+pub mod people;
 /// The region tree: `region`, `regions`, `createRegion`, `updateRegion`.
 pub mod region;
+/// Residents: `resident`, `residents`, `createResident`, `updateResident`, `revealResidentIdNumber`.
+pub mod resident;
 /// `login`, `refreshSession`, `logout`.
 pub mod session;
 
@@ -24,6 +30,9 @@ pub mod session;
 pub struct QueryRoot(
     account::AccountQuery,
     region::RegionQuery,
+    resident::ResidentQueryRoot,
+    people::PeopleQuery,
+    audit::AuditQuery,
     labels::LabelQuery,
 );
 
@@ -32,6 +41,8 @@ pub struct MutationRoot(
     session::SessionMutation,
     account::AccountMutation,
     region::RegionMutation,
+    resident::ResidentMutation,
+    people::PeopleMutation,
 );
 
 pub type GridSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

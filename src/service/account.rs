@@ -20,6 +20,8 @@ pub struct NewAccount {
     pub password: String,
     pub role: Role,
     pub region_id: Option<Uuid>,
+    /// Required for (and only for) UNIT_LIAISON.
+    pub member_unit_id: Option<Uuid>,
 }
 
 /// Validates and stores a new account; shared by the API and the CLI.
@@ -52,6 +54,7 @@ async fn insert_account(
         last_failed_login_at: None,
         locked_until: None,
         created_by,
+        member_unit_id: input.member_unit_id,
         created_at: now,
         updated_at: now,
     };
@@ -73,6 +76,22 @@ pub async fn create_account(
     if input.role.rank() > me.role.rank() {
         return Err(AppError::forbidden("不能创建权限高于自己的账号"));
     }
+    let mut input = input;
+    if input.role == Role::UnitLiaison {
+        // A liaison belongs to a unit and works where the unit is registered.
+        let unit_id = input.member_unit_id.ok_or_else(|| {
+            AppError::bad_input("memberUnitId", "成员单位联络员须指定所属成员单位")
+        })?;
+        let unit = crate::store::member_unit::find(&state.db, unit_id, &me.scope)
+            .await?
+            .ok_or_else(|| AppError::NotFound("成员单位不存在或不在您的管辖范围内".into()))?;
+        input.region_id = unit.region_id;
+    } else if input.member_unit_id.is_some() {
+        return Err(AppError::bad_input(
+            "memberUnitId",
+            "只有成员单位联络员可以指定成员单位",
+        ));
+    }
     let level = match input.region_id {
         Some(id) => {
             let region = region::find(&state.db, id, &me.scope)
@@ -80,7 +99,7 @@ pub async fn create_account(
                 .ok_or_else(|| AppError::NotFound("区域不存在或不在您的管辖范围内".into()))?;
             RegionLevel::parse(&region.level)
         }
-        None if matches!(me.scope, Scope::All) => None,
+        None if matches!(me.scope, Scope::All) || input.role == Role::UnitLiaison => None,
         None => return Err(AppError::bad_input("regionId", "须指定账号所属区域")),
     };
     if !input.role.binds_to(level) {
@@ -123,6 +142,7 @@ pub async fn create_city_admin(
             password: password.to_owned(),
             role: Role::CityAdmin,
             region_id: None,
+            member_unit_id: None,
         },
         None,
     )

@@ -73,3 +73,26 @@ pub async fn record_as(
     )
     .await
 }
+
+/// The audit log in the caller's scope (city and sub-district admins).
+pub async fn list(
+    state: &crate::state::AppState,
+    actor: &Actor,
+    filter: crate::store::audit::AuditFilter,
+    page: &crate::domain::page::PageRequest,
+) -> crate::error::AppResult<Vec<AuditRow>> {
+    use crate::domain::role::Role;
+    use crate::error::AppError;
+    if !actor
+        .principal
+        .has_role(&[Role::CityAdmin, Role::SubDistrictAdmin])
+    {
+        return Err(AppError::forbidden("只有管理员可以查看审计日志"));
+    }
+    let after = page
+        .after
+        .as_deref()
+        .map(|s| Uuid::parse_str(s).map_err(|_| AppError::bad_input("after", "无效的分页游标")))
+        .transpose()?;
+    Ok(crate::store::audit::list(&state.db, &actor.principal.scope, &filter, page, after).await?)
+}

@@ -5,7 +5,11 @@
 pub mod account;
 /// Appending to the audit log.
 pub mod audit;
+/// Grid members and member units with their committees.
+pub mod people;
 /// Building and changing the region tree.
 pub mod region;
+/// Residents and the protection of their personal data.
+pub mod resident;
 /// Logging in, refreshing, logging out, and turning an access token into a `Principal`.
 pub mod session;

@@ -6,12 +6,13 @@
 //! response. That retry issues a fresh successor and revokes the unused one.
 use crate::auth::principal::{Actor, Principal, Scope};
 use crate::auth::refresh::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
+use crate::domain::people::GridMemberKind;
 use crate::domain::person::parse_phone;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, Outcome};
 use crate::state::AppState;
-use crate::store::{account, session};
+use crate::store::{account, grid_member, session};
 use chrono::Duration;
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
@@ -244,17 +245,31 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Principal
         .ok_or_else(|| AppError::Unauthenticated("会话已失效，请重新登录".into()))?;
     let role = Role::parse(&row.role)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {:?}", row.role)))?;
-    Ok(principal_from(row, role, claims.sid))
+    let mut principal = principal_from(row, role, claims.sid);
+    if role == Role::GridMember {
+        // A grid member's scope follows its grid assignments.
+        if let Some((kind, paths)) =
+            grid_member::scope_of_account(&state.db, principal.account_id).await?
+        {
+            principal.grid_member_kind = GridMemberKind::parse(&kind);
+            principal.scope = Scope::Under(paths);
+        }
+    }
+    Ok(principal)
 }
 
 fn principal_from(row: account::PrincipalRow, role: Role, session_id: Uuid) -> Principal {
     let scope = match (&row.region_path, role) {
         (None, Role::CityAdmin) => Scope::All,
+        // A liaison's reach is its unit's committees, checked per use-case; no region tree.
+        (_, Role::UnitLiaison) => Scope::Under(Vec::new()),
         (Some(path), _) => Scope::Under(vec![path.clone()]),
         // Bound to nothing and not a city admin: sees nothing.
         (None, _) => Scope::Under(Vec::new()),
     };
     Principal {
+        member_unit_id: row.member_unit_id,
+        grid_member_kind: None,
         account_id: row.account_id,
         session_id,
         name: row.name,

@@ -162,6 +162,7 @@ pub struct PrincipalRow {
     pub role: String,
     pub region_id: Option<Uuid>,
     pub region_path: Option<String>,
+    pub member_unit_id: Option<Uuid>,
 }
 
 /// The caller behind an access token, or `None` if the account is disabled or the session is
@@ -195,6 +196,10 @@ pub async fn load_principal(
             Expr::col((r.clone(), region::Column::Path)),
             Alias::new("region_path"),
         )
+        .expr_as(
+            Expr::col((a.clone(), account::Column::MemberUnitId)),
+            Alias::new("member_unit_id"),
+        )
         .from_as(account::Entity, a.clone())
         .join_as(
             JoinType::InnerJoin,
@@ -224,5 +229,6 @@ pub async fn load_principal(
         role: row.try_get("", "role")?,
         region_id: row.try_get("", "region_id")?,
         region_path: row.try_get("", "region_path")?,
+        member_unit_id: row.try_get("", "member_unit_id")?,
     }))
 }

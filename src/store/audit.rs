@@ -8,3 +8,54 @@ pub async fn append(db: &impl ConnectionTrait, row: AuditRow) -> Result<(), DbEr
     audit_log::ActiveModel::from(row).insert(db).await?;
     Ok(())
 }
+
+use super::entity::audit_log::{Column, Entity};
+use super::scope::region_in_scope;
+use crate::auth::Scope;
+use crate::domain::page::PageRequest;
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub actor_id: Option<Uuid>,
+    pub target_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// One page, newest first; entries without a region only in the unrestricted scope.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &AuditFilter,
+    page: &PageRequest,
+    after: Option<Uuid>,
+) -> Result<Vec<AuditRow>, DbErr> {
+    let mut query = Entity::find().filter(region_in_scope(Column::RegionId, scope));
+    if let Some(action) = &filter.action {
+        query = query.filter(Column::Action.eq(action.as_str()));
+    }
+    if let Some(actor) = filter.actor_id {
+        query = query.filter(Column::ActorId.eq(actor));
+    }
+    if let Some(target) = filter.target_id {
+        query = query.filter(Column::TargetId.eq(target));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(Column::At.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(Column::At.lt(to));
+    }
+    if let Some(after) = after {
+        query = query.filter(Column::Id.lt(after));
+    }
+    query
+        .order_by_desc(Column::Id)
+        .limit(page.first + 1)
+        .all(db)
+        .await
+}

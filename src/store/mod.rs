@@ -9,7 +9,10 @@ use std::time::Duration;
 pub mod account;
 pub mod audit;
 pub mod entity;
+pub mod grid_member;
+pub mod member_unit;
 pub mod region;
+pub mod resident;
 pub mod scope;
 pub mod session;
 

@@ -288,6 +288,7 @@ pub struct World {
     pub c1_worker: Session,
     pub g1_member: Session,
     pub c1_liaison: Session,
+    pub unit_id: String,
 }
 
 pub async fn world(app: &TestApp) -> World {
@@ -325,9 +326,26 @@ pub async fn world(app: &TestApp) -> World {
     let g1_member = app
         .account_session(t, "13900000005", "GRID_MEMBER", Some(&g1))
         .await;
-    let c1_liaison = app
-        .account_session(t, "13900000006", "UNIT_LIAISON", Some(&c1))
+    let unit = app
+        .gql(
+            Some(t),
+            "mutation($i:CreateMemberUnitInput!){createMemberUnit(input:$i){id}}",
+            json!({"i": {"name": "鹤山市公安局交通警察大队", "kind": "GOVERNMENT_DEPARTMENT"}}),
+        )
         .await;
+    let unit_id = unit["data"]["createMemberUnit"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{unit}"))
+        .to_owned();
+    let body = app
+        .gql(
+            Some(t),
+            "mutation($i:CreateAccountInput!){createAccount(input:$i){id}}",
+            json!({"i": {"phone": "13900000006", "name": "交警联络员", "password": PASSWORD, "role": "UNIT_LIAISON", "memberUnitId": unit_id}}),
+        )
+        .await;
+    assert_ok(&body);
+    let c1_liaison = app.login("13900000006", PASSWORD).await;
     World {
         admin,
         sd1,
@@ -343,7 +361,15 @@ pub async fn world(app: &TestApp) -> World {
         c1_worker,
         g1_member,
         c1_liaison,
+        unit_id,
     }
+}
+
+/// A synthetic resident ID number with a valid check digit (area 440784, sequence 9xx).
+pub fn fake_id(birth: &str, seq: u32) -> String {
+    let first17 = format!("440784{birth}{:03}", 900 + seq % 100);
+    let check = gridhub::domain::resident::check_char(&first17).unwrap();
+    format!("{first17}{check}")
 }
 
 /// The ids of a connection's nodes.

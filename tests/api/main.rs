@@ -7,5 +7,7 @@ mod auth;
 mod cli;
 mod limits;
 mod ops;
+mod people;
 mod regions;
+mod residents;
 mod schema;

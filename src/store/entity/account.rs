@@ -16,6 +16,7 @@ pub struct Model {
     pub last_failed_login_at: Option<DateTimeUtc>,
     pub locked_until: Option<DateTimeUtc>,
     pub created_by: Option<Uuid>,
+    pub member_unit_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

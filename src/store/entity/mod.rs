@@ -1,6 +1,11 @@
 //! sea-orm entities: the tables as the store sees them. Never exposed through GraphQL.
 pub mod account;
 pub mod audit_log;
+pub mod committee_membership;
+pub mod grid_assignment;
+pub mod grid_member;
+pub mod member_unit;
 pub mod refresh_token;
 pub mod region;
+pub mod resident;
 pub mod session;

@@ -1,0 +1,146 @@
+//! Member units and their committee memberships. A unit is visible to a caller when it is
+//! registered in scope, is a city-level unit (no region), or sits on a committee in scope.
+use super::entity::committee_membership::{self, Column as MembershipColumn, Entity as Membership};
+use super::entity::member_unit::{self, Column, Entity};
+use super::scope::region_in_scope;
+use crate::auth::Scope;
+use crate::domain::page::PageRequest;
+use crate::domain::people::MemberUnitKind;
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+pub use committee_membership::Model as MembershipRow;
+pub use member_unit::Model as MemberUnitRow;
+
+fn visible(scope: &Scope) -> Condition {
+    match scope {
+        Scope::All => Condition::all(),
+        Scope::Under(_) => Condition::any()
+            .add(Column::RegionId.is_null())
+            .add(region_in_scope(Column::RegionId, scope))
+            .add(
+                Column::Id.in_subquery(
+                    Query::select()
+                        .column(MembershipColumn::MemberUnitId)
+                        .from(Membership)
+                        .cond_where(region_in_scope(MembershipColumn::RegionId, scope))
+                        .to_owned(),
+                ),
+            ),
+    }
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    scope: &Scope,
+) -> Result<Option<MemberUnitRow>, DbErr> {
+    Entity::find_by_id(id).filter(visible(scope)).one(db).await
+}
+
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    scope: &Scope,
+) -> Result<Vec<MemberUnitRow>, DbErr> {
+    Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(visible(scope))
+        .all(db)
+        .await
+}
+
+pub async fn find_by_name(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<Option<MemberUnitRow>, DbErr> {
+    Entity::find().filter(Column::Name.eq(name)).one(db).await
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct MemberUnitFilter {
+    pub kind: Option<MemberUnitKind>,
+    /// Only members of the committee of this region.
+    pub committee_region_id: Option<Uuid>,
+    pub search: Option<String>,
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &MemberUnitFilter,
+    page: &PageRequest,
+    after: Option<Uuid>,
+) -> Result<Vec<MemberUnitRow>, DbErr> {
+    let mut query = Entity::find().filter(visible(scope));
+    if let Some(kind) = filter.kind {
+        query = query.filter(Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(region) = filter.committee_region_id {
+        query = query.filter(
+            Column::Id.in_subquery(
+                Query::select()
+                    .column(MembershipColumn::MemberUnitId)
+                    .from(Membership)
+                    .and_where(MembershipColumn::RegionId.eq(region))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(text) = &filter.search {
+        query = query.filter(Column::Name.contains(text.as_str()));
+    }
+    if let Some(after) = after {
+        query = query.filter(Column::Id.lt(after));
+    }
+    query
+        .order_by_desc(Column::Id)
+        .limit(page.first + 1)
+        .all(db)
+        .await
+}
+
+pub async fn insert(db: &impl ConnectionTrait, row: MemberUnitRow) -> Result<MemberUnitRow, DbErr> {
+    member_unit::ActiveModel::from(row).insert(db).await
+}
+
+pub async fn insert_membership(
+    db: &impl ConnectionTrait,
+    row: MembershipRow,
+) -> Result<MembershipRow, DbErr> {
+    committee_membership::ActiveModel::from(row)
+        .insert(db)
+        .await
+}
+
+/// Memberships of these units in committees within scope.
+pub async fn memberships_of(
+    db: &impl ConnectionTrait,
+    unit_ids: &[Uuid],
+    scope: &Scope,
+) -> Result<Vec<MembershipRow>, DbErr> {
+    Membership::find()
+        .filter(MembershipColumn::MemberUnitId.is_in(unit_ids.iter().copied()))
+        .filter(region_in_scope(MembershipColumn::RegionId, scope))
+        .order_by_asc(MembershipColumn::Id)
+        .all(db)
+        .await
+}
+
+/// The committees (region ids) a unit belongs to.
+pub async fn committees_of_unit(
+    db: &impl ConnectionTrait,
+    unit_id: Uuid,
+) -> Result<Vec<Uuid>, DbErr> {
+    Membership::find()
+        .select_only()
+        .column(MembershipColumn::RegionId)
+        .filter(MembershipColumn::MemberUnitId.eq(unit_id))
+        .into_tuple()
+        .all(db)
+        .await
+}

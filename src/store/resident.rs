@@ -1,0 +1,95 @@
+//! Resident rows. Personal identifiers are stored encrypted with keyed hashes beside them; this
+//! module never sees a plain ID number or phone.
+use super::entity::resident::{self, Column, Entity};
+use super::scope::region_in_scope;
+use crate::auth::Scope;
+use crate::domain::page::PageRequest;
+use crate::domain::resident::{ResidentTag, tag_pattern};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+pub use resident::Model as ResidentRow;
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    scope: &Scope,
+) -> Result<Option<ResidentRow>, DbErr> {
+    Entity::find_by_id(id)
+        .filter(region_in_scope(Column::RegionId, scope))
+        .one(db)
+        .await
+}
+
+/// Any resident (in any scope) holding one of these ID-number hashes.
+pub async fn find_by_id_hashes(
+    db: &impl ConnectionTrait,
+    hashes: &[String],
+) -> Result<Option<ResidentRow>, DbErr> {
+    Entity::find()
+        .filter(Column::IdNumberHash.is_in(hashes.iter().cloned()))
+        .one(db)
+        .await
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ResidentFilter {
+    pub tag: Option<ResidentTag>,
+    pub name: Option<String>,
+    pub building: Option<String>,
+}
+
+/// One page, newest first, plus one row to tell whether more follow.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &ResidentFilter,
+    page: &PageRequest,
+    after: Option<Uuid>,
+) -> Result<Vec<ResidentRow>, DbErr> {
+    let mut query = Entity::find().filter(region_in_scope(Column::RegionId, scope));
+    if let Some(tag) = filter.tag {
+        query = query.filter(Column::Tags.like(tag_pattern(tag)));
+    }
+    if let Some(name) = &filter.name {
+        query = query.filter(Column::Name.starts_with(name.as_str()));
+    }
+    if let Some(building) = &filter.building {
+        query = query.filter(Column::Building.eq(building.as_str()));
+    }
+    if let Some(after) = after {
+        query = query.filter(Column::Id.lt(after));
+    }
+    query
+        .order_by_desc(Column::Id)
+        .limit(page.first + 1)
+        .all(db)
+        .await
+}
+
+pub async fn insert(db: &impl ConnectionTrait, row: ResidentRow) -> Result<ResidentRow, DbErr> {
+    resident::ActiveModel::from(row).insert(db).await
+}
+
+pub async fn update(db: &impl ConnectionTrait, row: ResidentRow) -> Result<ResidentRow, DbErr> {
+    resident::ActiveModel::from(row)
+        .reset_all()
+        .update(db)
+        .await
+}
+
+/// Every resident, oldest first, in pages (for re-encryption under a new key).
+pub async fn batch_after(
+    db: &impl ConnectionTrait,
+    after: Option<Uuid>,
+    size: u64,
+) -> Result<Vec<ResidentRow>, DbErr> {
+    let mut query = Entity::find();
+    if let Some(after) = after {
+        query = query.filter(Column::Id.gt(after));
+    }
+    query.order_by_asc(Column::Id).limit(size).all(db).await
+}
