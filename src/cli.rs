@@ -32,11 +32,22 @@ enum Command {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Load data sets.
+    Seed {
+        #[command(subcommand)]
+        what: SeedCommand,
+    },
     /// Print the GraphQL SDL (or write it to --out).
     ExportSchema {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// The demo data set from the seed articles, with one demo account per role (idempotent).
+    Demo,
 }
 
 pub fn main() -> ExitCode {
@@ -101,6 +112,32 @@ async fn run(cli: Cli) -> Result<()> {
                     .await
                     .map_err(|e| anyhow::anyhow!("{} ({})", e.message(), e.code()))?;
             println!("created CITY_ADMIN {} ({})", account.name, account.id);
+            Ok(())
+        }
+        Command::Seed {
+            what: SeedCommand::Demo,
+        } => {
+            if settings.is_production() {
+                anyhow::bail!("refusing to load demo data with GRIDHUB_ENV=production");
+            }
+            let state = build_state(settings, Arc::new(SystemClock)).await?;
+            let report = crate::seed::demo(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("{} ({})", e.message(), e.code()))?;
+            println!(
+                "demo data ready: {} regions, {} member units, {} grid members, {} residents",
+                report.regions, report.member_units, report.grid_members, report.residents
+            );
+            println!("demo accounts (password: {}):", crate::seed::DEMO_PASSWORD);
+            for a in crate::seed::DEMO_ACCOUNTS {
+                println!(
+                    "  {:<20} {}  {}（{}）",
+                    a.role.as_str(),
+                    a.phone,
+                    a.name,
+                    a.scope
+                );
+            }
             Ok(())
         }
         Command::ExportSchema { .. } => Ok(()),

@@ -20,6 +20,8 @@ pub mod graphql;
 pub mod http;
 /// Encryption and keyed hashing of personal data.
 pub mod pii;
+/// The demo data set (`gridhub seed demo`).
+pub mod seed;
 /// Use-cases.
 pub mod service;
 /// The shared application state.

@@ -32,7 +32,10 @@ impl Role {
             Role::CommunityWorker => level == Some(Community),
             Role::GridMember => level == Some(Grid),
             // A liaison works where its unit is registered; city-level units have no region.
-            Role::UnitLiaison => matches!(level, None | Some(SubDistrict) | Some(Community)),
+            Role::UnitLiaison => matches!(
+                level,
+                None | Some(City) | Some(SubDistrict) | Some(Community)
+            ),
         }
     }
 

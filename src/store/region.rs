@@ -148,3 +148,16 @@ pub async fn has_descendants(db: &impl ConnectionTrait, path: &str) -> Result<bo
         .await?;
     Ok(row.is_some())
 }
+
+/// A region by its parent and name (names are unique among siblings).
+pub async fn find_child(
+    db: &impl ConnectionTrait,
+    parent_id: Option<Uuid>,
+    name: &str,
+) -> Result<Option<RegionRow>, DbErr> {
+    let query = match parent_id {
+        Some(parent) => Entity::find().filter(Column::ParentId.eq(parent)),
+        None => Entity::find().filter(Column::ParentId.is_null()),
+    };
+    query.filter(Column::Name.eq(name)).one(db).await
+}

@@ -11,3 +11,4 @@ mod people;
 mod regions;
 mod residents;
 mod schema;
+mod seed;

@@ -457,7 +457,7 @@ async fn no_id_number_or_phone_is_stored_in_plain_text() {
 }
 
 /// Everything the database holds, as text: the SQLite file bytes, or `pg_dump`.
-async fn database_dump(app: &TestApp) -> String {
+pub async fn database_dump(app: &TestApp) -> String {
     if app.database_url.starts_with("sqlite") {
         // Flush the WAL into the main file first.
         use sea_orm::ConnectionTrait;
@@ -485,4 +485,87 @@ async fn database_dump(app: &TestApp) -> String {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
+}
+
+#[tokio::test]
+async fn a_new_pii_key_keeps_old_data_readable_and_unique() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let id = fake_id("19520202", 30);
+    let body = resident(
+        &app,
+        &w.c1_worker.access,
+        &w.g1,
+        "旧钥居民",
+        &id,
+        "13911117777",
+        json!([]),
+    )
+    .await;
+    let rid = body["data"]["createResident"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Restart with a new key first and the old one still configured.
+    let rotated = spawn_on(app.data_dir.clone(), app.database_url.clone(), |s| {
+        s.pii_keys.insert(
+            0,
+            gridhub::config::Secret {
+                kid: "p2".into(),
+                bytes: vec![7u8; 32],
+            },
+        );
+    })
+    .await;
+    let worker = rotated.login("13900000004", PASSWORD).await;
+    let body = rotated
+        .gql(
+            Some(&worker.access),
+            REVEAL,
+            json!({"id": rid, "r": "核对身份"}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["revealResidentIdNumber"],
+        id.as_str(),
+        "{body}"
+    );
+    let body = rotated
+        .gql(Some(&worker.access), ONE, json!({"id": rid}))
+        .await;
+    assert_eq!(body["data"]["resident"]["phone"], "139****7777");
+    // The old key's look-up hash still catches a duplicate.
+    let body = resident(
+        &rotated,
+        &worker.access,
+        &w.g1,
+        "重复",
+        &id,
+        "13911118888",
+        json!([]),
+    )
+    .await;
+    assert_code(&body, "CONFLICT");
+    // New data is written under the new key.
+    let fresh = fake_id("19530303", 31);
+    assert_ok(
+        &resident(
+            &rotated,
+            &worker.access,
+            &w.g1,
+            "新钥居民",
+            &fresh,
+            "13911119999",
+            json!([]),
+        )
+        .await,
+    );
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let row = gridhub::store::entity::resident::Entity::find()
+        .filter(gridhub::store::entity::resident::Column::Name.eq("新钥居民"))
+        .one(&rotated.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.id_number_enc.starts_with("p2."));
 }
