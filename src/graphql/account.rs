@@ -28,6 +28,9 @@ pub struct Account {
     pub phone_enc: String,
     #[graphql(skip)]
     pub member_unit_id: Option<Uuid>,
+    /// Set when the region is known without a scoped look-up (the payload of `login`).
+    #[graphql(skip)]
+    pub own_region: Option<crate::store::region::RegionRow>,
 }
 
 impl From<AccountRow> for Account {
@@ -42,6 +45,7 @@ impl From<AccountRow> for Account {
             region_id: row.region_id,
             phone_enc: row.phone_enc,
             member_unit_id: row.member_unit_id,
+            own_region: None,
         }
     }
 }
@@ -73,6 +77,9 @@ impl Account {
         let Some(region_id) = self.region_id else {
             return Ok(None);
         };
+        if let Some(own) = &self.own_region {
+            return Ok(Some(Region::from(own.clone())));
+        }
         let loaders = ctx.data_unchecked::<Loaders>();
         Ok(loaders
             .region_by_id

@@ -23,6 +23,18 @@ pub struct Issued {
     pub refresh_token: String,
     pub expires_in: u64,
     pub account: account::AccountRow,
+    /// The account's own region (the caller has no scope yet when the payload is resolved).
+    pub region: Option<crate::store::region::RegionRow>,
+}
+
+async fn own_region(
+    state: &AppState,
+    acc: &account::AccountRow,
+) -> AppResult<Option<crate::store::region::RegionRow>> {
+    match acc.region_id {
+        Some(id) => Ok(crate::store::region::find(&state.db, id, &Scope::All).await?),
+        None => Ok(None),
+    }
 }
 
 fn bad_credentials() -> AppError {
@@ -131,6 +143,7 @@ pub async fn login(
         access_token: state.jwt.issue(acc.id, sess.id)?,
         refresh_token,
         expires_in: state.jwt.ttl_secs(),
+        region: own_region(state, &acc).await?,
         account: acc,
     })
 }
@@ -205,6 +218,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Issued> {
         access_token: state.jwt.issue(acc.id, sess.id)?,
         refresh_token,
         expires_in: state.jwt.ttl_secs(),
+        region: own_region(state, &acc).await?,
         account: acc,
     })
 }

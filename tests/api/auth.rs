@@ -50,6 +50,24 @@ async fn wrong_password_and_unknown_phone_look_the_same() {
 }
 
 #[tokio::test]
+async fn the_login_payload_shows_the_own_region() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let body = app
+        .gql(
+            None,
+            "mutation{login(phone:\"13900000004\",password:\"grid-pass-2026\"){account{role region{id name}}}}",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["login"]["account"]["region"]["id"],
+        w.c1.as_str(),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn no_token_is_unauthenticated() {
     let app = spawn_app().await;
     assert_code(&app.gql(None, ME, json!({})).await, "UNAUTHENTICATED");
