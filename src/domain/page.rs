@@ -34,6 +34,18 @@ impl PageRequest {
     }
 }
 
+impl PageRequest {
+    /// The cursor of a list ordered by id: the id to resume after.
+    pub fn after_id(&self) -> AppResult<Option<uuid::Uuid>> {
+        self.after
+            .as_deref()
+            .map(|s| {
+                uuid::Uuid::parse_str(s).map_err(|_| AppError::bad_input("after", "无效的分页游标"))
+            })
+            .transpose()
+    }
+}
+
 pub fn encode_cursor(key: &str) -> String {
     URL_SAFE_NO_PAD.encode(key.as_bytes())
 }

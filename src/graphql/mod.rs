@@ -107,6 +107,18 @@ pub fn caller_actor<'a>(ctx: &Context<'a>) -> Option<&'a Actor> {
     }
 }
 
+/// A patch field: absent leaves as is (`None`), `null` clears (`Some(None)`).
+pub fn patch<T, U>(
+    value: async_graphql::MaybeUndefined<T>,
+    map: impl Fn(T) -> U,
+) -> Option<Option<U>> {
+    match value {
+        async_graphql::MaybeUndefined::Undefined => None,
+        async_graphql::MaybeUndefined::Null => Some(None),
+        async_graphql::MaybeUndefined::Value(v) => Some(Some(map(v))),
+    }
+}
+
 pub fn state<'a>(ctx: &Context<'a>) -> &'a crate::state::AppState {
     ctx.data_unchecked::<crate::state::AppState>()
 }

@@ -1,7 +1,7 @@
 //! The region tree over GraphQL.
 use super::loaders::Loaders;
 use super::page::{connection, connection_cost};
-use super::{actor, state};
+use super::{actor, patch, state};
 use crate::domain::page::PageRequest;
 use crate::domain::region::{GridKind, RegionLevel};
 use crate::service::region::{self as service, NewRegion, RegionChange, RegionQuery as Query};
@@ -113,14 +113,6 @@ pub struct UpdateRegionInput {
     pub parent_id: Option<Uuid>,
 }
 
-fn maybe<T, U>(value: MaybeUndefined<T>, map: impl Fn(T) -> U) -> Option<Option<U>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(map(v))),
-    }
-}
-
 #[derive(Default)]
 pub struct RegionQuery;
 
@@ -201,9 +193,9 @@ impl RegionMutation {
             id,
             RegionChange {
                 name: input.name,
-                code: maybe(input.code, |c| c),
+                code: patch(input.code, |c| c),
                 grid_kind: input.grid_kind,
-                boundary: maybe(input.boundary, |j| j.0),
+                boundary: patch(input.boundary, |j| j.0),
                 parent_id: input.parent_id,
             },
         )

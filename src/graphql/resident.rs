@@ -2,7 +2,7 @@
 use super::loaders::Loaders;
 use super::page::{connection, connection_cost};
 use super::region::Region;
-use super::{actor, state};
+use super::{actor, patch, state};
 use crate::domain::page::PageRequest;
 use crate::domain::person::mask_phone;
 use crate::domain::resident::{Gender, ResidenceType, ResidentTag, decode_tags, mask_id_number};
@@ -125,14 +125,6 @@ pub struct UpdateResidentInput {
     pub tags: Option<Vec<ResidentTag>>,
 }
 
-fn maybe(value: MaybeUndefined<String>) -> Option<Option<String>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
-}
-
 #[derive(Default)]
 pub struct ResidentQueryRoot;
 
@@ -229,12 +221,12 @@ impl ResidentMutation {
                 gender: None,
                 birth_date: None,
                 id_number: input.id_number,
-                phone: maybe(input.phone),
-                building: maybe(input.building),
-                unit: maybe(input.unit),
-                room: maybe(input.room),
-                address: maybe(input.address),
-                household: maybe(input.household),
+                phone: patch(input.phone, |v| v),
+                building: patch(input.building, |v| v),
+                unit: patch(input.unit, |v| v),
+                room: patch(input.room, |v| v),
+                address: patch(input.address, |v| v),
+                household: patch(input.household, |v| v),
                 residence_type: input.residence_type,
                 tags: input.tags,
             },

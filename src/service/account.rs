@@ -249,13 +249,6 @@ pub async fn list(
         ]),
         None => me.scope.clone(),
     };
-    let after = cursor_id(page)?;
+    let after = page.after_id()?;
     Ok(account::list(&state.db, &scope, &filter, page, after).await?)
-}
-
-fn cursor_id(page: &PageRequest) -> AppResult<Option<Uuid>> {
-    page.after
-        .as_deref()
-        .map(|s| Uuid::parse_str(s).map_err(|_| AppError::bad_input("after", "无效的分页游标")))
-        .transpose()
 }

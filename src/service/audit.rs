@@ -89,10 +89,6 @@ pub async fn list(
     {
         return Err(AppError::forbidden("只有管理员可以查看审计日志"));
     }
-    let after = page
-        .after
-        .as_deref()
-        .map(|s| Uuid::parse_str(s).map_err(|_| AppError::bad_input("after", "无效的分页游标")))
-        .transpose()?;
+    let after = page.after_id()?;
     Ok(crate::store::audit::list(&state.db, &actor.principal.scope, &filter, page, after).await?)
 }

@@ -47,13 +47,6 @@ async fn region_at(
     Ok(row)
 }
 
-fn cursor(page: &PageRequest) -> AppResult<Option<Uuid>> {
-    page.after
-        .as_deref()
-        .map(|s| Uuid::parse_str(s).map_err(|_| AppError::bad_input("after", "无效的分页游标")))
-        .transpose()
-}
-
 pub struct NewGridMember {
     pub region_id: Uuid,
     pub name: String,
@@ -232,7 +225,7 @@ pub async fn list_grid_members(
         &actor.principal.scope,
         &filter,
         page,
-        cursor(page)?,
+        page.after_id()?,
     )
     .await?)
 }
@@ -454,5 +447,5 @@ pub async fn list_member_units(
     if me.role == Role::GridMember {
         return Err(AppError::forbidden("无权查看成员单位"));
     }
-    Ok(member_unit::list(&state.db, &me.scope, &filter, page, cursor(page)?).await?)
+    Ok(member_unit::list(&state.db, &me.scope, &filter, page, page.after_id()?).await?)
 }

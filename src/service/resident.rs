@@ -305,11 +305,7 @@ pub async fn list(
         name: parse_short_text("name", query.name.as_deref(), 64)?,
         building: parse_short_text("building", query.building.as_deref(), 32)?,
     };
-    let after = page
-        .after
-        .as_deref()
-        .map(|s| Uuid::parse_str(s).map_err(|_| AppError::bad_input("after", "无效的分页游标")))
-        .transpose()?;
+    let after = page.after_id()?;
     Ok(resident::list(&state.db, &scope, &filter, page, after).await?)
 }
 
