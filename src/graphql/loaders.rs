@@ -17,6 +17,17 @@ fn db_error(e: sea_orm::DbErr) -> LoadError {
     AppError::from(e).into()
 }
 
+/// Rows grouped under the key a one-to-many loader was asked for.
+fn group_by<T>(rows: Vec<T>, key: impl Fn(&T) -> Option<Uuid>) -> HashMap<Uuid, Vec<T>> {
+    let mut groups: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        if let Some(k) = key(&row) {
+            groups.entry(k).or_default().push(row);
+        }
+    }
+    groups
+}
+
 pub struct RegionById {
     db: DatabaseConnection,
     scope: Scope,
@@ -48,13 +59,7 @@ impl Loader<Uuid> for RegionChildren {
         let rows = region::children_of(&self.db, keys, &self.scope)
             .await
             .map_err(db_error)?;
-        let mut by_parent: HashMap<Uuid, Vec<RegionRow>> = HashMap::new();
-        for row in rows {
-            if let Some(parent) = row.parent_id {
-                by_parent.entry(parent).or_default().push(row);
-            }
-        }
-        Ok(by_parent)
+        Ok(group_by(rows, |r| r.parent_id))
     }
 }
 
@@ -106,11 +111,7 @@ impl Loader<Uuid> for AssignmentsByMember {
         let rows = grid_member::assignments_of(&self.db, keys, &self.scope)
             .await
             .map_err(db_error)?;
-        let mut by_member: HashMap<Uuid, Vec<AssignmentRow>> = HashMap::new();
-        for row in rows {
-            by_member.entry(row.grid_member_id).or_default().push(row);
-        }
-        Ok(by_member)
+        Ok(group_by(rows, |r| Some(r.grid_member_id)))
     }
 }
 
@@ -128,11 +129,7 @@ impl Loader<Uuid> for MembershipsByUnit {
         let rows = member_unit::memberships_of(&self.db, keys, &self.scope)
             .await
             .map_err(db_error)?;
-        let mut by_unit: HashMap<Uuid, Vec<MembershipRow>> = HashMap::new();
-        for row in rows {
-            by_unit.entry(row.member_unit_id).or_default().push(row);
-        }
-        Ok(by_unit)
+        Ok(group_by(rows, |r| Some(r.member_unit_id)))
     }
 }
 

@@ -13,3 +13,15 @@ pub mod region;
 pub mod resident;
 /// Logging in, refreshing, logging out, and turning an access token into a `Principal`.
 pub mod session;
+
+/// Community workers and above pass; anyone else is `FORBIDDEN` with `message`.
+pub(crate) fn require_staff(
+    actor: &crate::auth::principal::Actor,
+    message: &str,
+) -> crate::error::AppResult<()> {
+    if actor.principal.is_staff() {
+        Ok(())
+    } else {
+        Err(crate::error::AppError::forbidden(message))
+    }
+}

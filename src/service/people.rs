@@ -10,6 +10,7 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::service::account::{NewAccount, create_account};
 use crate::service::audit::{self, Entry, Outcome};
+use crate::service::region::find_at_level;
 use crate::state::AppState;
 use crate::store::grid_member::{self, AssignmentRow, GridMemberFilter, GridMemberRow};
 use crate::store::member_unit::{self, MemberUnitFilter, MemberUnitRow, MembershipRow};
@@ -20,13 +21,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 fn require_staff(actor: &Actor) -> AppResult<()> {
-    if actor.principal.is_staff() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "只有社区工作者及以上可以管理网格员和成员单位",
-        ))
-    }
+    super::require_staff(actor, "只有社区工作者及以上可以管理网格员和成员单位")
 }
 
 async fn region_at(
@@ -37,14 +32,7 @@ async fn region_at(
     levels: &[RegionLevel],
     message: &str,
 ) -> AppResult<RegionRow> {
-    let row = region::find(&state.db, id, &actor.principal.scope)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("{field}: 区域不存在或不在您的管辖范围内")))?;
-    let level = RegionLevel::parse(&row.level);
-    if !level.is_some_and(|l| levels.contains(&l)) {
-        return Err(AppError::bad_input(field, message));
-    }
-    Ok(row)
+    find_at_level(state, &actor.principal.scope, field, id, levels, message).await
 }
 
 pub struct NewGridMember {
@@ -105,13 +93,7 @@ pub async fn create_grid_member(
                     member_unit_id: None,
                 },
             )
-            .await
-            .map_err(|e| match e {
-                AppError::BadUserInput { field, message } if field == "password" => {
-                    AppError::bad_input("password", message)
-                }
-                other => other,
-            })?;
+            .await?;
             Some(account.id)
         }
         None => None,

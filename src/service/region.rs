@@ -40,6 +40,25 @@ fn region_not_found(field: &str) -> AppError {
     AppError::NotFound(format!("{field}: 区域不存在或不在您的管辖范围内"))
 }
 
+/// A region in `scope` whose level is one of `levels`: `NOT_FOUND` outside scope,
+/// `BAD_USER_INPUT` on `field` with `message` at another level.
+pub(crate) async fn find_at_level(
+    state: &AppState,
+    scope: &Scope,
+    field: &str,
+    id: Uuid,
+    levels: &[RegionLevel],
+    message: &str,
+) -> AppResult<RegionRow> {
+    let row = region::find(&state.db, id, scope)
+        .await?
+        .ok_or_else(|| region_not_found(field))?;
+    if !RegionLevel::parse(&row.level).is_some_and(|l| levels.contains(&l)) {
+        return Err(AppError::bad_input(field, message));
+    }
+    Ok(row)
+}
+
 fn nesting_error(level: RegionLevel, parent: Option<RegionLevel>) -> AppError {
     let parent = parent.map_or("顶层", |p| p.as_str());
     AppError::bad_input(

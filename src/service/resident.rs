@@ -10,6 +10,7 @@ use crate::domain::resident::{
 };
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, Outcome};
+use crate::service::region::find_at_level;
 use crate::state::AppState;
 use crate::store::region;
 use crate::store::resident::{self, ResidentFilter, ResidentRow};
@@ -42,22 +43,23 @@ pub struct ResidentInput {
 }
 
 fn require_staff(actor: &Actor, what: &str) -> AppResult<()> {
-    if actor.principal.is_staff() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(format!("无权{what}")))
-    }
+    super::require_staff(actor, &format!("无权{what}"))
 }
 
 /// Residents live in a grid or a compound.
 async fn home_region(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Uuid> {
-    let row = region::find(&state.db, id, &actor.principal.scope)
-        .await?
-        .ok_or_else(|| AppError::NotFound("regionId: 区域不存在或不在您的管辖范围内".into()))?;
-    match RegionLevel::parse(&row.level) {
-        Some(RegionLevel::Grid) | Some(RegionLevel::Compound) => Ok(row.id),
-        _ => Err(AppError::bad_input("regionId", "居民须登记到网格或小区")),
-    }
+    let levels = [RegionLevel::Grid, RegionLevel::Compound];
+    let scope = &actor.principal.scope;
+    Ok(find_at_level(
+        state,
+        scope,
+        "regionId",
+        id,
+        &levels,
+        "居民须登记到网格或小区",
+    )
+    .await?
+    .id)
 }
 
 /// Applies the fields of `input` onto `row`, validating each and keeping identifiers encrypted.
