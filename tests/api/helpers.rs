@@ -61,7 +61,8 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
                 .expect("connect TEST_DATABASE_URL");
             CLEANED
                 .get_or_init(|| async {
-                    // Databases left by earlier runs of the suite.
+                    // Databases left by earlier runs of the suite. Without FORCE, so a database
+                    // another run of the suite is still using is left alone.
                     let rows = admin
                         .query_all_raw(sea_orm::Statement::from_string(
                             sea_orm::DatabaseBackend::Postgres,
@@ -73,7 +74,7 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
                         let name: String = row.try_get("", "datname").unwrap();
                         let _ = admin
                             .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                                "DROP DATABASE IF EXISTS \"{name}\""
                             ))
                             .await;
                     }
