@@ -91,6 +91,14 @@ impl AppError {
         }
     }
 
+    /// A step the row's current `state` does not allow; the message names that state.
+    pub fn invalid_transition(state: &str, message: impl Into<String>) -> Self {
+        AppError::InvalidTransition {
+            state: state.to_owned(),
+            message: message.into(),
+        }
+    }
+
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         AppError::Internal(cause.into())
     }

@@ -3,6 +3,10 @@ use super::people::{CommitteeKind, GridMemberKind, GridRole, MemberUnitKind, Occ
 use super::region::{GridKind, RegionLevel};
 use super::resident::{Gender, ResidenceType, ResidentTag};
 use super::role::Role;
+use super::service_item::{
+    ServiceCategory, ServiceClaimState, ServiceDirection, ServiceItemKind, ServiceItemState,
+    ServiceStepAction,
+};
 
 /// `Labelled` for an enum made by `string_enum!`, from (value, label) pairs.
 macro_rules! labelled {
@@ -39,6 +43,20 @@ labelled!(MemberUnitKind,
     PropertyManagement => "物业服务企业", SocialOrganisation => "社会组织",
     PartyBranch => "党组织（含新就业群体流动党支部）", Other => "其他");
 labelled!(CommitteeKind, CommunityPartyCommittee => "社区大党委", SubDistrictWorkingCommittee => "街道大工委");
+labelled!(ServiceDirection, Need => "需求清单", Offer => "资源清单");
+labelled!(ServiceItemKind, Project => "服务项目", MicroWish => "微心愿");
+labelled!(ServiceCategory,
+    ElderlyCare => "养老助老", ChildCare => "儿童关爱", Education => "教育助学", Health => "医疗健康",
+    LegalAid => "法律援助", Employment => "就业帮扶", Environment => "环境整治", Safety => "平安建设",
+    Culture => "文体活动", Other => "其他");
+labelled!(ServiceItemState, Open => "可认领", Full => "已满额", Closed => "已关闭", Cancelled => "已取消");
+labelled!(ServiceClaimState,
+    Claimed => "已认领", InProgress => "实施中", Completed => "已完成", Verified => "已验收",
+    Withdrawn => "已撤回", Released => "逾期释放");
+labelled!(ServiceStepAction,
+    Posted => "发布", Claimed => "认领", Started => "开始实施", Completed => "报告完成",
+    Verified => "验收", Withdrawn => "撤回认领", Released => "逾期释放", Rescheduled => "调整截止日期",
+    Closed => "关闭", Cancelled => "取消");
 
 /// An enum whose values have a zh-CN display label.
 pub trait Labelled: Sized + Copy + 'static {
@@ -132,6 +150,12 @@ pub fn all_labels() -> Vec<EnumLabels> {
         of::<GridRole>(),
         of::<MemberUnitKind>(),
         of::<CommitteeKind>(),
+        of::<ServiceDirection>(),
+        of::<ServiceItemKind>(),
+        of::<ServiceCategory>(),
+        of::<ServiceItemState>(),
+        of::<ServiceClaimState>(),
+        of::<ServiceStepAction>(),
     ]
 }
 

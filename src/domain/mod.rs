@@ -14,3 +14,5 @@ pub mod region;
 pub mod resident;
 /// The five roles and what each may manage.
 pub mod role;
+/// Service claiming: item and claim states, who takes which step, due days, micro-wish masking.
+pub mod service_item;

@@ -11,6 +11,9 @@ pub mod people;
 pub mod region;
 /// Residents and the protection of their personal data.
 pub mod resident;
+/// Two-way service claiming: needs and offers, claims and their steps, the release sweep,
+/// follow-through figures.
+pub mod service_item;
 /// Logging in, refreshing, logging out, and turning an access token into a `Principal`.
 pub mod session;
 

@@ -14,6 +14,7 @@ pub mod member_unit;
 pub mod region;
 pub mod resident;
 pub mod scope;
+pub mod service_item;
 pub mod session;
 
 /// Called once for every statement sent to the database (for metrics).

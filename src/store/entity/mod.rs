@@ -8,4 +8,7 @@ pub mod member_unit;
 pub mod refresh_token;
 pub mod region;
 pub mod resident;
+pub mod service_claim;
+pub mod service_item;
+pub mod service_item_step;
 pub mod session;
