@@ -47,6 +47,9 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let state = build_state(settings, clock).await?;
+        if let Some(every) = state.settings.claim_sweep_interval {
+            crate::service::service_item::spawn_release_sweep(state.clone(), every);
+        }
         Self::serve(listener, state)
     }
 

@@ -78,6 +78,9 @@ pub struct Settings {
     /// How long a DataLoader gathers keys before it queries. Longer batches more reliably under
     /// CPU contention at the price of latency per nesting level.
     pub loader_delay: Duration,
+    /// How often the sweep releases service claims nobody started by their item's due date
+    /// (`GRIDHUB_CLAIM_SWEEP_SECS`, default 60; `None`/0: off).
+    pub claim_sweep_interval: Option<Duration>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -130,6 +133,10 @@ impl Settings {
         if let Some(n) = var("GRIDHUB_DB_MAX_CONNECTIONS") {
             settings.db_max_connections = n.parse().context("GRIDHUB_DB_MAX_CONNECTIONS")?;
         }
+        if let Some(secs) = var("GRIDHUB_CLAIM_SWEEP_SECS") {
+            let secs: u64 = secs.parse().context("GRIDHUB_CLAIM_SWEEP_SECS")?;
+            settings.claim_sweep_interval = (secs > 0).then(|| Duration::from_secs(secs));
+        }
         Ok(settings)
     }
 
@@ -174,6 +181,7 @@ impl Settings {
             workers: None,
             db_max_connections: 16,
             loader_delay: Duration::from_millis(1),
+            claim_sweep_interval: Some(Duration::from_secs(60)),
         }
     }
 

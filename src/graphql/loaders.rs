@@ -141,6 +141,8 @@ pub struct Loaders {
     pub member_unit_by_id: DataLoader<MemberUnitById>,
     pub assignments_by_member: DataLoader<AssignmentsByMember>,
     pub memberships_by_unit: DataLoader<MembershipsByUnit>,
+    /// Service items, claims and timelines (built on first use).
+    pub service: super::service_item::ServiceLoaders,
 }
 
 impl Loaders {
@@ -169,6 +171,7 @@ impl Loaders {
             member_unit_by_id: loader!(MemberUnitById),
             assignments_by_member: loader!(AssignmentsByMember),
             memberships_by_unit: loader!(MembershipsByUnit),
+            service: super::service_item::ServiceLoaders::new(db, scope, delay),
         }
     }
 }

@@ -23,6 +23,9 @@ pub mod people;
 pub mod region;
 /// Residents: `resident`, `residents`, `createResident`, `updateResident`, `revealResidentIdNumber`.
 pub mod resident;
+/// Two-way service claiming: `serviceItems`, `serviceItem`, `serviceFollowThrough`, posting,
+/// claiming and the claim steps.
+pub mod service_item;
 /// `login`, `refreshSession`, `logout`.
 pub mod session;
 
@@ -34,6 +37,7 @@ pub struct QueryRoot(
     people::PeopleQuery,
     audit::AuditQuery,
     labels::LabelQuery,
+    service_item::ServiceQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +47,7 @@ pub struct MutationRoot(
     region::RegionMutation,
     resident::ResidentMutation,
     people::PeopleMutation,
+    service_item::ServiceMutation,
 );
 
 pub type GridSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
