@@ -634,10 +634,10 @@ impl ServiceQuery {
         category: Option<ServiceCategory>,
         state: Option<ServiceItemState>,
         #[graphql(
-            default = false,
+            default_with = "Some(false)",
             desc = "Only open items, not past their due date, that you could claim now and hold no claim on."
         )]
-        claimable_by_me: bool,
+        claimable_by_me: Option<bool>,
     ) -> Result<Connection<String, ServiceItem>> {
         let page = PageRequest::new(first, after.as_deref())?;
         let query = ItemQuery {
@@ -646,7 +646,7 @@ impl ServiceQuery {
             kind,
             category,
             state,
-            claimable_by_me,
+            claimable_by_me: claimable_by_me.unwrap_or(false),
         };
         let rows =
             service::list_service_items(super::state(ctx), actor(ctx)?, query, &page).await?;

@@ -12,3 +12,4 @@ mod regions;
 mod residents;
 mod schema;
 mod seed;
+mod service_items;
