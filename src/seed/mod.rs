@@ -22,6 +22,10 @@ use crate::store::{account, grid_member, member_unit, region, resident};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+/// Service items and claims in every state, played through the use-cases.
+mod service;
+pub use service::SERVICE_LIAISONS;
+
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "Demo-grid-2026";
 
@@ -679,5 +683,6 @@ pub async fn demo(state: &AppState) -> AppResult<SeedReport> {
         s.resident(home, seq, tag_sets[seq as usize % tag_sets.len()].clone())
             .await?;
     }
+    service::demo(state, &s.actor).await?;
     Ok(s.report)
 }

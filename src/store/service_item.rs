@@ -124,6 +124,19 @@ pub async fn find_items(
         .await
 }
 
+/// An item of this committee with this title (the demo data's natural key).
+pub async fn find_by_title(
+    db: &impl ConnectionTrait,
+    region_id: Uuid,
+    title: &str,
+) -> Result<Option<ItemRow>, DbErr> {
+    Entity::find()
+        .filter(Column::RegionId.eq(region_id))
+        .filter(Column::Title.eq(title))
+        .one(db)
+        .await
+}
+
 /// Who could claim, for the "claimable by me" filter.
 #[derive(Debug, Clone)]
 pub enum Claimant {

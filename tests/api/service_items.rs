@@ -1207,3 +1207,84 @@ async fn labels_cover_the_service_enums() {
             .any(|v| v["value"] == "MICRO_WISH" && v["label"] == "微心愿")
     );
 }
+
+#[tokio::test]
+async fn the_demo_data_has_items_and_claims_in_every_state() {
+    use gridhub::seed::{DEMO_ACCOUNTS, DEMO_PASSWORD, SERVICE_LIAISONS, demo};
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = spawn_app_with(|s| s.claim_sweep_interval = None).await;
+    demo(&app.state).await.expect("first seed");
+    let db = &app.state.db;
+    let counts = || async {
+        (
+            gridhub::store::entity::service_item::Entity::find()
+                .count(db)
+                .await
+                .unwrap(),
+            gridhub::store::entity::service_claim::Entity::find()
+                .count(db)
+                .await
+                .unwrap(),
+        )
+    };
+    let first = counts().await;
+    demo(&app.state).await.expect("second seed");
+    assert_eq!(counts().await, first, "seeding twice adds nothing");
+
+    let admin = app.login(DEMO_ACCOUNTS[0].phone, DEMO_PASSWORD).await;
+    let body = app
+        .gql(
+            Some(&admin.access),
+            "{serviceItems(first:100){edges{node{state direction kind claims{state} timeline{action}}}}}",
+            json!({}),
+        )
+        .await;
+    assert_ok(&body);
+    let nodes: Vec<&Value> = body["data"]["serviceItems"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .collect();
+    let item_states: std::collections::HashSet<&str> =
+        nodes.iter().map(|n| n["state"].as_str().unwrap()).collect();
+    for state in ["OPEN", "FULL", "CLOSED", "CANCELLED"] {
+        assert!(item_states.contains(state), "no {state} item: {body}");
+    }
+    let claim_states: std::collections::HashSet<&str> = nodes
+        .iter()
+        .flat_map(|n| n["claims"].as_array().unwrap())
+        .map(|c| c["state"].as_str().unwrap())
+        .collect();
+    for state in [
+        "CLAIMED",
+        "IN_PROGRESS",
+        "COMPLETED",
+        "VERIFIED",
+        "WITHDRAWN",
+        "RELEASED",
+    ] {
+        assert!(claim_states.contains(state), "no {state} claim: {body}");
+    }
+    assert!(nodes.iter().any(|n| n["direction"] == "OFFER"));
+    assert!(nodes.iter().any(|n| n["kind"] == "MICRO_WISH"));
+
+    // The couriers claimed the micro-wish and see it without its beneficiary; their liaison
+    // account works, as does every other demo liaison.
+    for (phone, _, _) in SERVICE_LIAISONS {
+        app.login(phone, DEMO_PASSWORD).await;
+    }
+    let couriers = app.login(SERVICE_LIAISONS[3].0, DEMO_PASSWORD).await;
+    let body = app
+        .gql(
+            Some(&couriers.access),
+            "{serviceItems(first:100,kind:MICRO_WISH){edges{node{beneficiary{maskedName} beneficiarySummary claims{state}}}}}",
+            json!({}),
+        )
+        .await;
+    assert_ok(&body);
+    let wish = &body["data"]["serviceItems"]["edges"][0]["node"];
+    assert_eq!(wish["beneficiary"], Value::Null);
+    assert!(wish["beneficiarySummary"].is_string());
+    assert_eq!(wish["claims"][0]["state"], "CLAIMED");
+}
