@@ -30,8 +30,7 @@ use crate::store::service_item::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    AccessMode, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -44,7 +43,7 @@ async fn begin_write(state: &AppState) -> Result<DatabaseTransaction, DbErr> {
         .db
         .begin_with_options(TransactionOptions {
             isolation_level: None,
-            access_mode: Some(AccessMode::ReadWrite),
+            access_mode: None,
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         })
         .await

@@ -14,6 +14,7 @@ pub mod member_unit;
 pub mod region;
 pub mod resident;
 pub mod scope;
+/// Service items, claims and timelines; places taken and given back by conditional updates.
 pub mod service_item;
 pub mod session;
 

@@ -8,7 +8,10 @@ pub mod member_unit;
 pub mod refresh_token;
 pub mod region;
 pub mod resident;
+/// Claims on service items.
 pub mod service_claim;
+/// Needs and offers (service claiming).
 pub mod service_item;
+/// The immutable timeline of a service item.
 pub mod service_item_step;
 pub mod session;
