@@ -9,6 +9,8 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuil
 pub mod account;
 /// `auditLog`.
 pub mod audit;
+/// Events: reporting, workflow, lists, duplicates, deadlines, leaderboard.
+pub mod event;
 /// Gives every error `extensions.code` and the request id; counts errors by code.
 pub mod errors;
 /// `labels`: zh-CN display labels of every enum.
@@ -33,6 +35,7 @@ pub struct QueryRoot(
     resident::ResidentQueryRoot,
     people::PeopleQuery,
     audit::AuditQuery,
+    event::EventQuery,
     labels::LabelQuery,
 );
 
@@ -43,6 +46,7 @@ pub struct MutationRoot(
     region::RegionMutation,
     resident::ResidentMutation,
     people::PeopleMutation,
+    event::EventMutation,
 );
 
 pub type GridSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -5,6 +5,8 @@ use actix_web::web;
 
 /// `POST /graphql`, `GET /graphql`.
 pub mod graphql;
+/// `GET /photos/{id}` for callers allowed to see the photo's event.
+pub mod photos;
 /// `/healthz`, `/readyz`, `/metrics`.
 pub mod ops;
 /// Request ids, the request span, and HTTP metrics.
@@ -13,6 +15,7 @@ pub mod request_id;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/graphql", web::post().to(graphql::post))
         .route("/graphql", web::get().to(graphql::get))
+        .route("/photos/{id}", web::get().to(photos::get))
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics));

@@ -5,6 +5,10 @@
 pub mod account;
 /// Appending to the audit log.
 pub mod audit;
+/// Events: reporting, the handling workflow, deadlines, duplicates, points.
+pub mod event;
+/// Photos: checks, content-addressed storage, access.
+pub mod photo;
 /// Grid members and member units with their committees.
 pub mod people;
 /// Building and changing the region tree.

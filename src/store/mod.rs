@@ -11,6 +11,8 @@ pub mod audit;
 pub mod entity;
 pub mod grid_member;
 pub mod member_unit;
+pub mod photo;
+pub mod event;
 pub mod region;
 pub mod resident;
 pub mod scope;

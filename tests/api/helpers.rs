@@ -37,6 +37,8 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
     );
     settings.bind = "127.0.0.1:0".into();
     settings.workers = Some(2);
+    // Tests run the deadline sweep by hand, with the manual clock.
+    settings.sweep_interval = None;
     settings.db_max_connections = 5;
     // Cheap hashing keeps the suite fast; production parameters are tested by the unit tests.
     settings.password = PasswordParams {
