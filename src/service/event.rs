@@ -812,16 +812,19 @@ pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<EventRo
         .ok_or_else(|| AppError::not_found("事件"))
 }
 
-/// `%text%` for LIKE, with the wildcards in the text itself taken literally.
+/// `%text%` for LIKE (escape character `\\`), with wildcards in the text taken literally.
 pub fn like_pattern(text: &str) -> AppResult<String> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > 50 {
         return Err(AppError::bad_input("filter.text", "搜索词须为 1 到 50 个字"));
     }
-    let escaped: String = text
-        .chars()
-        .filter(|c| !matches!(c, '%' | '_' | '\\'))
-        .collect();
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
     Ok(format!("%{escaped}%"))
 }
 

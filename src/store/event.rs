@@ -14,7 +14,7 @@ use crate::auth::Scope;
 use crate::auth::principal::Principal;
 use crate::domain::event::{DeadlineStage, EventCategory, EventPriority, EventState, ReporterKind};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, QuerySelect,
@@ -120,6 +120,10 @@ fn overdue_at(now: DateTime<Utc>) -> Condition {
         )
 }
 
+fn like(pattern: &str) -> LikeExpr {
+    LikeExpr::new(pattern).escape('\\')
+}
+
 /// One page, newest first by (reported_at, id).
 pub async fn list(
     db: &impl ConnectionTrait,
@@ -179,9 +183,9 @@ pub async fn list(
     if let Some(pattern) = &filter.text_pattern {
         query = query.filter(
             Condition::any()
-                .add(Expr::col(Column::Title).like(pattern.as_str()))
-                .add(Expr::col(Column::Description).like(pattern.as_str()))
-                .add(Expr::col(Column::Address).like(pattern.as_str())),
+                .add(Expr::col(Column::Title).like(like(pattern)))
+                .add(Expr::col(Column::Description).like(like(pattern)))
+                .add(Expr::col(Column::Address).like(like(pattern))),
         );
     }
     if let Some((at, id)) = after {
