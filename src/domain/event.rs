@@ -222,11 +222,7 @@ pub fn next_state(
     };
     next.ok_or_else(|| AppError::InvalidTransition {
         state: state.as_str().to_owned(),
-        message: format!(
-            "事件当前状态为 {}，不能{}",
-            state_label(state),
-            step.verb()
-        ),
+        message: format!("事件当前状态为 {}，不能{}", state_label(state), step.verb()),
     })
 }
 
@@ -343,7 +339,10 @@ pub fn deadline_status(
 /// Checks a reported coordinate pair (WGS-84 degrees).
 pub fn parse_location(lat: f64, lng: f64) -> AppResult<(f64, f64)> {
     if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-        return Err(AppError::bad_input("location.lat", "纬度须在 -90 到 90 之间"));
+        return Err(AppError::bad_input(
+            "location.lat",
+            "纬度须在 -90 到 90 之间",
+        ));
     }
     if !lng.is_finite() || !(-180.0..=180.0).contains(&lng) {
         return Err(AppError::bad_input(
@@ -353,7 +352,10 @@ pub fn parse_location(lat: f64, lng: f64) -> AppResult<(f64, f64)> {
     }
     if lat == 0.0 && lng == 0.0 {
         // What a phone sends when it has no GPS fix.
-        return Err(AppError::bad_input("location", "未取得定位，请重新定位后再上报"));
+        return Err(AppError::bad_input(
+            "location",
+            "未取得定位，请重新定位后再上报",
+        ));
     }
     Ok((lat, lng))
 }
@@ -362,10 +364,16 @@ pub fn parse_location(lat: f64, lng: f64) -> AppResult<(f64, f64)> {
 /// phone clock drift are forgiven. Reports older than 30 days are refused as stale.
 pub fn check_captured_at(captured_at: DateTime<Utc>, now: DateTime<Utc>) -> AppResult<()> {
     if captured_at > now + Duration::minutes(5) {
-        return Err(AppError::bad_input("capturedAt", "采集时间不能晚于当前时间"));
+        return Err(AppError::bad_input(
+            "capturedAt",
+            "采集时间不能晚于当前时间",
+        ));
     }
     if captured_at < now - Duration::days(30) {
-        return Err(AppError::bad_input("capturedAt", "采集时间超过 30 天，请重新采集"));
+        return Err(AppError::bad_input(
+            "capturedAt",
+            "采集时间超过 30 天，请重新采集",
+        ));
     }
     Ok(())
 }
@@ -396,7 +404,10 @@ pub fn point_in_geojson(geojson: &str, lat: f64, lng: f64) -> bool {
     let coords = &value["coordinates"];
     let polygons: Vec<&serde_json::Value> = match value["type"].as_str() {
         Some("Polygon") => vec![coords],
-        Some("MultiPolygon") => coords.as_array().map(|a| a.iter().collect()).unwrap_or_default(),
+        Some("MultiPolygon") => coords
+            .as_array()
+            .map(|a| a.iter().collect())
+            .unwrap_or_default(),
         _ => return false,
     };
     polygons.into_iter().any(|polygon| {
@@ -461,8 +472,24 @@ mod tests {
             Err(AppError::InvalidTransition { state, .. }) => assert_eq!(state, "CLOSED"),
             _ => panic!("closed events cannot be accepted"),
         }
-        assert!(next_state(Reported, Step::Resolve(Resolution::Handled), None, InProgress).is_err());
-        assert!(next_state(Reported, Step::Resolve(Resolution::OnSite), None, InProgress).is_ok());
+        assert!(
+            next_state(
+                Reported,
+                Step::Resolve(Resolution::Handled),
+                None,
+                InProgress
+            )
+            .is_err()
+        );
+        assert!(
+            next_state(
+                Reported,
+                Step::Resolve(Resolution::OnSite),
+                None,
+                InProgress
+            )
+            .is_ok()
+        );
         assert!(next_state(Suspended, Step::Suspend, None, InProgress).is_err());
         assert!(next_state(Dispatched, Step::MergeAway, None, InProgress).is_err());
     }

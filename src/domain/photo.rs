@@ -45,10 +45,16 @@ mod tests {
 
     #[test]
     fn formats_are_told_by_content() {
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Some(ImageFormat::Jpeg));
+        assert_eq!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]),
+            Some(ImageFormat::Jpeg)
+        );
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n0000"), Some(ImageFormat::Png));
         assert_eq!(sniff(b"RIFF\x10\0\0\0WEBPVP8 "), Some(ImageFormat::Webp));
-        assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0"), Some(ImageFormat::Heic));
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypheic\0\0\0\0"),
+            Some(ImageFormat::Heic)
+        );
         assert_eq!(sniff(b"\0\0\0\x18ftypisom\0\0\0\0"), None);
         assert_eq!(sniff(b"GIF89a......"), None);
         assert_eq!(sniff(b"<svg xmlns=..."), None);

@@ -19,9 +19,7 @@ use crate::service::photo::IncomingPhoto;
 use crate::store::event::{DeadlineRuleRow, EventFilter, EventRow, StepRow};
 use crate::store::photo::PhotoRow;
 use async_graphql::connection::Connection;
-use async_graphql::{
-    Context, InputObject, Object, Result, SimpleObject, Upload,
-};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Upload};
 use chrono::{DateTime, Utc};
 use std::io::Read;
 use uuid::Uuid;
@@ -335,7 +333,9 @@ impl TimelineEntry {
     }
     /// DEADLINE_BREACHED: which clock.
     async fn stage(&self) -> Option<DeadlineStage> {
-        self.detail()["stage"].as_str().and_then(DeadlineStage::parse)
+        self.detail()["stage"]
+            .as_str()
+            .and_then(DeadlineStage::parse)
     }
     /// MERGED_FROM: the events merged into this one.
     async fn merged_event_ids(&self) -> Vec<Uuid> {
@@ -398,7 +398,11 @@ pub struct ReportInput {
 
 /// Reads uploads into memory, each capped one byte over the limit so an oversized file is
 /// recognised without reading it all.
-fn read_uploads(ctx: &Context<'_>, field: &str, uploads: Vec<Upload>) -> Result<Vec<IncomingPhoto>, AppError> {
+fn read_uploads(
+    ctx: &Context<'_>,
+    field: &str,
+    uploads: Vec<Upload>,
+) -> Result<Vec<IncomingPhoto>, AppError> {
     let max = state(ctx).settings.limits.max_file_bytes as u64;
     uploads
         .into_iter()
@@ -628,15 +632,8 @@ impl EventQuery {
         to: DateTime<Utc>,
         #[graphql(default = 20, validator(minimum = 1, maximum = 100))] first: i32,
     ) -> Result<Vec<LeaderboardEntry>> {
-        let rows = service::leaderboard(
-            state(ctx),
-            actor(ctx)?,
-            region_id,
-            from,
-            to,
-            first as u64,
-        )
-        .await?;
+        let rows = service::leaderboard(state(ctx), actor(ctx)?, region_id, from, to, first as u64)
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| LeaderboardEntry {
@@ -654,12 +651,7 @@ impl EventQuery {
 #[derive(Default)]
 pub struct EventMutation;
 
-async fn step(
-    ctx: &Context<'_>,
-    event_id: Uuid,
-    step: Step,
-    input: StepInput,
-) -> Result<Event> {
+async fn step(ctx: &Context<'_>, event_id: Uuid, step: Step, input: StepInput) -> Result<Event> {
     Ok(Event(
         service::apply_step(state(ctx), actor(ctx)?, event_id, step, input).await?,
     ))
@@ -678,7 +670,9 @@ impl EventMutation {
     async fn report_event(&self, ctx: &Context<'_>, input: ReportInput) -> Result<Event> {
         let actor = actor(ctx)?;
         let report = new_report(ctx, "input.photos", input)?;
-        Ok(Event(service::report_event(state(ctx), actor, report).await?))
+        Ok(Event(
+            service::report_event(state(ctx), actor, report).await?,
+        ))
     }
 
     /// Sends an offline queue (at most 50). Each report succeeds or fails alone; results are in
@@ -720,7 +714,12 @@ impl EventMutation {
         Ok(results)
     }
 
-    async fn accept_event(&self, ctx: &Context<'_>, id: Uuid, note: Option<String>) -> Result<Event> {
+    async fn accept_event(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        note: Option<String>,
+    ) -> Result<Event> {
         step(ctx, id, Step::Accept, note_only(note)).await
     }
 
@@ -766,7 +765,12 @@ impl EventMutation {
         .await
     }
 
-    async fn start_event(&self, ctx: &Context<'_>, id: Uuid, note: Option<String>) -> Result<Event> {
+    async fn start_event(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        note: Option<String>,
+    ) -> Result<Event> {
         step(ctx, id, Step::Start, note_only(note)).await
     }
 
@@ -824,7 +828,12 @@ impl EventMutation {
         step(ctx, id, Step::Suspend, note_only(Some(reason))).await
     }
 
-    async fn resume_event(&self, ctx: &Context<'_>, id: Uuid, note: Option<String>) -> Result<Event> {
+    async fn resume_event(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        note: Option<String>,
+    ) -> Result<Event> {
         step(ctx, id, Step::Resume, note_only(note)).await
     }
 
@@ -861,8 +870,10 @@ impl EventMutation {
             plan_minutes: plan_minutes as i64,
             close_minutes: close_minutes as i64,
         };
-        Ok(service::set_deadline_rule(state(ctx), actor(ctx)?, category, priority, policy)
-            .await?
-            .into())
+        Ok(
+            service::set_deadline_rule(state(ctx), actor(ctx)?, category, priority, policy)
+                .await?
+                .into(),
+        )
     }
 }

@@ -4,11 +4,11 @@ use crate::auth::Scope;
 use crate::error::AppError;
 use crate::store::account::{self, AccountRow};
 use crate::store::event::{self, EventRow, Reach, StepRow};
-use crate::store::photo::{self, PhotoRow};
-use crate::store::resident::{self, ResidentRow};
 use crate::store::grid_member::{self, AssignmentRow};
 use crate::store::member_unit::{self, MemberUnitRow, MembershipRow};
+use crate::store::photo::{self, PhotoRow};
 use crate::store::region::{self, RegionRow};
+use crate::store::resident::{self, ResidentRow};
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
@@ -198,14 +198,17 @@ impl Loader<Uuid> for ResidentsByEvent {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<ResidentRow>>, LoadError> {
-        let links = event::residents_of(&self.db, keys).await.map_err(db_error)?;
-        let ids: Vec<Uuid> = links.iter().map(|(_, r)| *r).collect();
-        let residents: HashMap<Uuid, ResidentRow> = resident::find_many(&self.db, &ids, &self.scope)
+        let links = event::residents_of(&self.db, keys)
             .await
-            .map_err(db_error)?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect();
+            .map_err(db_error)?;
+        let ids: Vec<Uuid> = links.iter().map(|(_, r)| *r).collect();
+        let residents: HashMap<Uuid, ResidentRow> =
+            resident::find_many(&self.db, &ids, &self.scope)
+                .await
+                .map_err(db_error)?
+                .into_iter()
+                .map(|r| (r.id, r))
+                .collect();
         let mut out: HashMap<Uuid, Vec<ResidentRow>> = HashMap::new();
         for (event_id, resident_id) in links {
             if let Some(r) = residents.get(&resident_id) {

@@ -9,10 +9,10 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuil
 pub mod account;
 /// `auditLog`.
 pub mod audit;
-/// Events: reporting, workflow, lists, duplicates, deadlines, leaderboard.
-pub mod event;
 /// Gives every error `extensions.code` and the request id; counts errors by code.
 pub mod errors;
+/// Events: reporting, workflow, lists, duplicates, deadlines, leaderboard.
+pub mod event;
 /// `labels`: zh-CN display labels of every enum.
 pub mod labels;
 /// Per-request DataLoaders for nested look-ups, each bound to the caller's scope.

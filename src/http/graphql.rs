@@ -9,7 +9,6 @@ use crate::graphql::loaders::Loaders;
 use crate::graphql::{Caller, RequestId as GqlRequestId};
 use crate::service::session::authenticate;
 use crate::store::event::Reach;
-use uuid::Uuid;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
@@ -18,6 +17,7 @@ use async_graphql::parser::types::OperationType;
 use futures_util::{FutureExt, StreamExt, TryStreamExt};
 use serde_json::json;
 use std::panic::AssertUnwindSafe;
+use uuid::Uuid;
 
 pub(super) fn request_id(req: &HttpRequest) -> String {
     req.extensions()
@@ -27,7 +27,12 @@ pub(super) fn request_id(req: &HttpRequest) -> String {
 }
 
 /// A response in GraphQL shape for a request refused before execution.
-pub(super) fn refuse(status: StatusCode, code: &str, message: &str, request_id: &str) -> HttpResponse {
+pub(super) fn refuse(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> HttpResponse {
     HttpResponse::build(status).json(json!({
         "errors": [{
             "message": message,

@@ -5,10 +5,10 @@ use actix_web::web;
 
 /// `POST /graphql`, `GET /graphql`.
 pub mod graphql;
-/// `GET /photos/{id}` for callers allowed to see the photo's event.
-pub mod photos;
 /// `/healthz`, `/readyz`, `/metrics`.
 pub mod ops;
+/// `GET /photos/{id}` for callers allowed to see the photo's event.
+pub mod photos;
 /// Request ids, the request span, and HTTP metrics.
 pub mod request_id;
 

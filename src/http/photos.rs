@@ -9,17 +9,31 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use uuid::Uuid;
 
-pub async fn get(req: HttpRequest, path: web::Path<String>, shared: web::Data<Shared>) -> HttpResponse {
+pub async fn get(
+    req: HttpRequest,
+    path: web::Path<String>,
+    shared: web::Data<Shared>,
+) -> HttpResponse {
     let rid = request_id(&req);
     let state = &shared.state;
     let Some(token) = bearer(req.headers()) else {
-        return refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "请先登录", &rid);
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "请先登录",
+            &rid,
+        );
     };
     let principal = match authenticate(state, token).await {
         Ok(p) => p,
         Err(AppError::Internal(cause)) => {
             tracing::error!(error = ?cause, "resolving the caller failed");
-            return refuse(StatusCode::SERVICE_UNAVAILABLE, "INTERNAL", "内部错误", &rid);
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "INTERNAL",
+                "内部错误",
+                &rid,
+            );
         }
         Err(e) => return refuse(StatusCode::UNAUTHORIZED, e.code(), &e.message(), &rid),
     };
@@ -35,7 +49,12 @@ pub async fn get(req: HttpRequest, path: web::Path<String>, shared: web::Data<Sh
             .body(bytes),
         Err(AppError::Internal(cause)) => {
             tracing::error!(error = ?cause, "reading a photo failed");
-            refuse(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "内部错误", &rid)
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "内部错误",
+                &rid,
+            )
         }
         Err(e) => refuse(StatusCode::NOT_FOUND, e.code(), &e.message(), &rid),
     }

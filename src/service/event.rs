@@ -50,7 +50,10 @@ fn text(field: &str, raw: &str, min: usize, max: usize) -> AppResult<String> {
             format!("长度须在 {min} 到 {max} 个字之间"),
         ));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(AppError::bad_input(field, "不能包含控制字符"));
     }
     Ok(trimmed.to_owned())
@@ -65,7 +68,12 @@ fn optional_text(field: &str, raw: Option<&str>, max: usize) -> AppResult<Option
 
 /// What makes two submissions "the same report": every field the reporter chose, and the
 /// content of every photo.
-fn payload_hash(input: &NewReport, title: &str, description: &str, address: Option<&str>) -> String {
+fn payload_hash(
+    input: &NewReport,
+    title: &str,
+    description: &str,
+    address: Option<&str>,
+) -> String {
     let mut residents = input.resident_ids.clone();
     residents.sort();
     let photos: Vec<String> = input
@@ -106,9 +114,8 @@ pub async fn policy_for(
     priority: EventPriority,
 ) -> AppResult<DeadlinePolicy> {
     let rules = store::rules_for(db, category.as_str(), priority.as_str()).await?;
-    let specificity = |r: &store::DeadlineRuleRow| {
-        u8::from(r.category != "*") * 2 + u8::from(r.priority != "*")
-    };
+    let specificity =
+        |r: &store::DeadlineRuleRow| u8::from(r.category != "*") * 2 + u8::from(r.priority != "*");
     Ok(rules
         .iter()
         .max_by_key(|r| specificity(r))
@@ -122,7 +129,11 @@ pub async fn policy_for(
 
 /// The grid a report belongs to: the chosen one (a grid in the reporter's scope), or the grid in
 /// scope whose boundary holds the point.
-async fn grid_for(state: &AppState, principal: &Principal, input: &NewReport) -> AppResult<region::RegionRow> {
+async fn grid_for(
+    state: &AppState,
+    principal: &Principal,
+    input: &NewReport,
+) -> AppResult<region::RegionRow> {
     if let Some(id) = input.grid_id {
         return crate::service::region::find_at_level(
             state,
@@ -154,7 +165,11 @@ async fn grid_for(state: &AppState, principal: &Principal, input: &NewReport) ->
 /// event; a different payload under that id is `CONFLICT`; another account's id is `CONFLICT`
 /// too and never shows the other account's event.
 #[tracing::instrument(skip_all, fields(actor = %actor.principal.account_id, client_id = %input.client_id))]
-pub async fn report_event(state: &AppState, actor: &Actor, input: NewReport) -> AppResult<EventRow> {
+pub async fn report_event(
+    state: &AppState,
+    actor: &Actor,
+    input: NewReport,
+) -> AppResult<EventRow> {
     let principal = &actor.principal;
     if principal.role == Role::UnitLiaison {
         return Err(AppError::forbidden("成员单位联络员不能上报事件"));
@@ -185,8 +200,14 @@ pub async fn report_event(state: &AppState, actor: &Actor, input: NewReport) -> 
     resident_ids.sort();
     resident_ids.dedup();
     for id in &resident_ids {
-        if resident::find(&state.db, *id, &principal.scope).await?.is_none() {
-            return Err(AppError::bad_input("residentIds", "关联的居民不存在或不在您的范围内"));
+        if resident::find(&state.db, *id, &principal.scope)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::bad_input(
+                "residentIds",
+                "关联的居民不存在或不在您的范围内",
+            ));
         }
     }
     let category = input.category;
@@ -249,19 +270,20 @@ pub async fn report_event(state: &AppState, actor: &Actor, input: NewReport) -> 
     match insert_report(state, actor, row, &resident_ids, &staged).await {
         Ok(row) => Ok(row),
         // A concurrent submission of the same id got there first: answer as a retry would be.
-        Err(AppError::Conflict { .. }) => {
-            match store::find_unscoped(&state.db, client_id).await? {
-                Some(existing) => replay(existing, principal, &hash),
-                None => Err(AppError::conflict(Some("clientId"), "提交冲突，请重试")),
-            }
-        }
+        Err(AppError::Conflict { .. }) => match store::find_unscoped(&state.db, client_id).await? {
+            Some(existing) => replay(existing, principal, &hash),
+            None => Err(AppError::conflict(Some("clientId"), "提交冲突，请重试")),
+        },
         Err(e) => Err(e),
     }
 }
 
 fn replay(existing: EventRow, principal: &Principal, hash: &str) -> AppResult<EventRow> {
     if existing.reporter_account_id != principal.account_id {
-        return Err(AppError::conflict(Some("clientId"), "该 clientId 已被使用，请重新生成"));
+        return Err(AppError::conflict(
+            Some("clientId"),
+            "该 clientId 已被使用，请重新生成",
+        ));
     }
     if existing.payload_hash != hash {
         return Err(AppError::conflict(
@@ -285,7 +307,14 @@ async fn insert_report(
         .await
         .map_err(|e| AppError::from_db_unique(e, "clientId", "该 clientId 已被使用"))?;
     store::link_residents(&txn, row.id, resident_ids).await?;
-    photo::attach(&txn, PhotoOwner::Event(row.id), staged, actor.principal.account_id, now).await?;
+    photo::attach(
+        &txn,
+        PhotoOwner::Event(row.id),
+        staged,
+        actor.principal.account_id,
+        now,
+    )
+    .await?;
     timeline(
         &txn,
         Some(actor),
@@ -445,9 +474,16 @@ fn may(step: Step, s: &Standing, row: &EventRow) -> AppResult<()> {
     } else {
         Err(AppError::forbidden(match step {
             Step::Close => "只有社区工作者及以上可以核查结案",
-            Step::Start | Step::Resolve(_) if unit_assigned => "该事件已派遣给成员单位，由该单位处置",
-            Step::Accept | Step::Reject | Step::Dispatch | Step::Escalate | Step::MergeAway
-            | Step::Suspend | Step::Resume => "您无权处理该层级的事件",
+            Step::Start | Step::Resolve(_) if unit_assigned => {
+                "该事件已派遣给成员单位，由该单位处置"
+            }
+            Step::Accept
+            | Step::Reject
+            | Step::Dispatch
+            | Step::Escalate
+            | Step::MergeAway
+            | Step::Suspend
+            | Step::Resume => "您无权处理该层级的事件",
             _ => "您无权对该事件执行此操作",
         }))
     }
@@ -490,7 +526,14 @@ pub async fn apply_step(
     let mut unit = None;
     match step {
         Step::Reject | Step::Suspend => {
-            require_reason(&input.note, if step == Step::Reject { "退回" } else { "挂起" })?;
+            require_reason(
+                &input.note,
+                if step == Step::Reject {
+                    "退回"
+                } else {
+                    "挂起"
+                },
+            )?;
         }
         Step::Dispatch => {
             let id = input
@@ -499,7 +542,9 @@ pub async fn apply_step(
             unit = Some(
                 member_unit::find(&state.db, id, &principal.scope)
                     .await?
-                    .ok_or_else(|| AppError::bad_input("unitId", "成员单位不存在或不在您的范围内"))?,
+                    .ok_or_else(|| {
+                        AppError::bad_input("unitId", "成员单位不存在或不在您的范围内")
+                    })?,
             );
         }
         Step::Escalate if level_of(&row) == RegionLevel::City => {
@@ -515,7 +560,10 @@ pub async fn apply_step(
             return Err(AppError::bad_input("duplicateOfId", "不能标记为自身的重复"));
         }
         if store::find(&state.db, dup, &reach).await?.is_none() {
-            return Err(AppError::bad_input("duplicateOfId", "原事件不存在或不在您的范围内"));
+            return Err(AppError::bad_input(
+                "duplicateOfId",
+                "原事件不存在或不在您的范围内",
+            ));
         }
     }
     if let Some(s) = input.satisfaction
@@ -632,7 +680,7 @@ pub async fn apply_step(
             Some(current),
             Some(next),
             note.clone(),
-            (!detail.is_empty()).then(|| serde_json::Value::Object(detail)),
+            (!detail.is_empty()).then_some(serde_json::Value::Object(detail)),
             now,
         )
         .await?;
@@ -743,7 +791,10 @@ pub async fn merge_events(
     sources.sort();
     sources.dedup();
     if sources.is_empty() || sources.len() > 20 {
-        return Err(AppError::bad_input("sourceIds", "须指定 1 到 20 个被合并的事件"));
+        return Err(AppError::bad_input(
+            "sourceIds",
+            "须指定 1 到 20 个被合并的事件",
+        ));
     }
     if sources.contains(&target_id) {
         return Err(AppError::bad_input("sourceIds", "不能把事件合并到自身"));
@@ -765,12 +816,17 @@ pub async fn merge_events(
     may(Step::MergeAway, &standing_target, &target)?;
     // Every source is checked before any is merged, so a bad id merges nothing.
     for id in &sources {
-        let source = store::find(&state.db, *id, &reach)
-            .await?
-            .ok_or_else(|| AppError::bad_input("sourceIds", "被合并的事件不存在或不在您的范围内"))?;
+        let source = store::find(&state.db, *id, &reach).await?.ok_or_else(|| {
+            AppError::bad_input("sourceIds", "被合并的事件不存在或不在您的范围内")
+        })?;
         let standing_source = standing(state, &actor.principal, &source).await?;
         may(Step::MergeAway, &standing_source, &source)?;
-        rules::next_state(state_of(&source)?, Step::MergeAway, None, EventState::InProgress)?;
+        rules::next_state(
+            state_of(&source)?,
+            Step::MergeAway,
+            None,
+            EventState::InProgress,
+        )?;
     }
     for id in &sources {
         apply_step(
@@ -816,7 +872,10 @@ pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<EventRo
 pub fn like_pattern(text: &str) -> AppResult<String> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > 50 {
-        return Err(AppError::bad_input("filter.text", "搜索词须为 1 到 50 个字"));
+        return Err(AppError::bad_input(
+            "filter.text",
+            "搜索词须为 1 到 50 个字",
+        ));
     }
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
@@ -997,7 +1056,10 @@ pub async fn set_deadline_rule(
     Ok(row)
 }
 
-pub async fn deadline_rules(state: &AppState, actor: &Actor) -> AppResult<Vec<store::DeadlineRuleRow>> {
+pub async fn deadline_rules(
+    state: &AppState,
+    actor: &Actor,
+) -> AppResult<Vec<store::DeadlineRuleRow>> {
     super::require_staff(actor, "只有社区工作者及以上可以查看处置时限规则")?;
     Ok(store::deadline_rules(&state.db).await?)
 }

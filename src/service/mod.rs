@@ -7,10 +7,10 @@ pub mod account;
 pub mod audit;
 /// Events: reporting, the handling workflow, deadlines, duplicates, points.
 pub mod event;
-/// Photos: checks, content-addressed storage, access.
-pub mod photo;
 /// Grid members and member units with their committees.
 pub mod people;
+/// Photos: checks, content-addressed storage, access.
+pub mod photo;
 /// Building and changing the region tree.
 pub mod region;
 /// Residents and the protection of their personal data.

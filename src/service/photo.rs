@@ -93,9 +93,8 @@ pub async fn stage(
                 format!("单张照片不能超过 {} MB", max / (1024 * 1024)),
             ));
         }
-        let format = sniff(&photo.bytes).ok_or_else(|| {
-            AppError::bad_input(at, "只接受 JPEG、PNG、WebP 或 HEIC 格式的照片")
-        })?;
+        let format = sniff(&photo.bytes)
+            .ok_or_else(|| AppError::bad_input(at, "只接受 JPEG、PNG、WebP 或 HEIC 格式的照片"))?;
         checked.push((format, hex::encode(Sha256::digest(&photo.bytes))));
     }
     let mut staged = Vec::with_capacity(photos.len());

@@ -55,8 +55,15 @@ impl Reach {
     }
 }
 
-pub async fn find(db: &impl ConnectionTrait, id: Uuid, reach: &Reach) -> Result<Option<EventRow>, DbErr> {
-    Entity::find_by_id(id).filter(reach.condition()).one(db).await
+pub async fn find(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    reach: &Reach,
+) -> Result<Option<EventRow>, DbErr> {
+    Entity::find_by_id(id)
+        .filter(reach.condition())
+        .one(db)
+        .await
 }
 
 /// Without any scope: for the service's own checks (idempotent replays, sweeps).
@@ -265,7 +272,10 @@ pub async fn insert_step(db: &impl ConnectionTrait, row: StepRow) -> Result<Step
 }
 
 /// Timeline entries of these events, oldest first.
-pub async fn steps_of(db: &impl ConnectionTrait, event_ids: &[Uuid]) -> Result<Vec<StepRow>, DbErr> {
+pub async fn steps_of(
+    db: &impl ConnectionTrait,
+    event_ids: &[Uuid],
+) -> Result<Vec<StepRow>, DbErr> {
     Step::find()
         .filter(event_step::Column::EventId.is_in(event_ids.iter().copied()))
         .order_by_asc(event_step::Column::CreatedAt)
@@ -473,15 +483,20 @@ pub async fn leaderboard(
         ))
         .to_owned();
     let reason = |r: &str| {
-        Expr::case(Expr::col(points_ledger::Column::Reason).eq(r), Expr::val(1i64))
-            .finally(Expr::val(0i64))
+        Expr::case(
+            Expr::col(points_ledger::Column::Reason).eq(r),
+            Expr::val(1i64),
+        )
+        .finally(Expr::val(0i64))
     };
     let reversal = crate::domain::event::PointsReason::Reversal.as_str();
     Ledger::find()
         .select_only()
         .column(points_ledger::Column::AccountId)
         .column_as(
-            Expr::col(points_ledger::Column::Points).sum().cast_as("BIGINT"),
+            Expr::col(points_ledger::Column::Points)
+                .sum()
+                .cast_as("BIGINT"),
             "points",
         )
         // A reversed acceptance no longer counts as an accepted report.

@@ -128,7 +128,12 @@ async fn count(app: &TestApp, table: &str) -> i64 {
 async fn a_report_goes_from_patrol_to_closed_through_a_member_unit_and_back_when_not_fixed() {
     let app = spawn_app().await;
     let w = world(&app).await;
-    let event = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, "新华路井盖松动")).await;
+    let event = reported(
+        &app,
+        &w.g1_member.access,
+        report_input(&app, &w.g1, "新华路井盖松动"),
+    )
+    .await;
     let id = event["id"].as_str().unwrap();
     assert_eq!(event["state"], "REPORTED");
     assert_eq!(event["reporterKind"], "PART_TIME");
@@ -136,7 +141,11 @@ async fn a_report_goes_from_patrol_to_closed_through_a_member_unit_and_back_when
 
     // The unit liaison cannot see it before it is dispatched to its unit.
     let body = app
-        .gql(Some(&w.c1_liaison.access), "query($id:UUID!){event(id:$id){id}}", json!({"id": id}))
+        .gql(
+            Some(&w.c1_liaison.access),
+            "query($id:UUID!){event(id:$id){id}}",
+            json!({"id": id}),
+        )
         .await;
     assert_code(&body, "NOT_FOUND");
 
@@ -189,7 +198,14 @@ async fn a_report_goes_from_patrol_to_closed_through_a_member_unit_and_back_when
     assert!(deadline(&reopened, "CLOSE")["metAt"].is_null());
 
     acted(&app, &w.c1_liaison.access, "startEvent", id, json!({})).await;
-    acted(&app, &w.c1_liaison.access, "resolveEvent", id, json!({"result": "重新加固"})).await;
+    acted(
+        &app,
+        &w.c1_liaison.access,
+        "resolveEvent",
+        id,
+        json!({"result": "重新加固"}),
+    )
+    .await;
     // The liaison may not close: the community verifies.
     let body = act(&app, &w.c1_liaison.access, "closeEvent", id, json!({})).await;
     assert_code(&body, "FORBIDDEN");
@@ -207,8 +223,15 @@ async fn a_report_goes_from_patrol_to_closed_through_a_member_unit_and_back_when
     assert_eq!(
         actions(&closed),
         [
-            "REPORTED", "ACCEPTED", "DISPATCHED", "STARTED", "RESOLVED", "REOPENED", "STARTED",
-            "RESOLVED", "CLOSED"
+            "REPORTED",
+            "ACCEPTED",
+            "DISPATCHED",
+            "STARTED",
+            "RESOLVED",
+            "REOPENED",
+            "STARTED",
+            "RESOLVED",
+            "CLOSED"
         ]
     );
     let dispatch_entry = &closed["timeline"][2];
@@ -240,7 +263,12 @@ async fn illegal_steps_are_refused_naming_the_current_state() {
     let app = spawn_app().await;
     let w = world(&app).await;
     let t = &w.c1_worker.access;
-    let event = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, "垃圾堆放")).await;
+    let event = reported(
+        &app,
+        &w.g1_member.access,
+        report_input(&app, &w.g1, "垃圾堆放"),
+    )
+    .await;
     let id = event["id"].as_str().unwrap();
 
     for (mutation, args) in [
@@ -252,7 +280,10 @@ async fn illegal_steps_are_refused_naming_the_current_state() {
     ] {
         let body = act(&app, t, mutation, id, args).await;
         assert_code(&body, "INVALID_TRANSITION");
-        assert_eq!(body["errors"][0]["extensions"]["state"], "REPORTED", "{mutation}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["state"], "REPORTED",
+            "{mutation}"
+        );
     }
     acted(&app, t, "acceptEvent", id, json!({})).await;
     let body = act(&app, t, "acceptEvent", id, json!({})).await;
@@ -264,7 +295,14 @@ async fn illegal_steps_are_refused_naming_the_current_state() {
     // Suspension needs a reason; a suspended event only resumes.
     let body = act(&app, t, "suspendEvent", id, json!({"reason": "  "})).await;
     assert_code(&body, "BAD_USER_INPUT");
-    acted(&app, t, "suspendEvent", id, json!({"reason": "等待供电局停电检修"})).await;
+    acted(
+        &app,
+        t,
+        "suspendEvent",
+        id,
+        json!({"reason": "等待供电局停电检修"}),
+    )
+    .await;
     let body = act(&app, t, "dispatchEvent", id, json!({"unitId": w.unit_id})).await;
     assert_code(&body, "INVALID_TRANSITION");
     assert_eq!(body["errors"][0]["extensions"]["state"], "SUSPENDED");
@@ -282,13 +320,28 @@ async fn illegal_steps_are_refused_naming_the_current_state() {
     ] {
         let body = act(&app, t, mutation, id, args).await;
         assert_code(&body, "INVALID_TRANSITION");
-        assert_eq!(body["errors"][0]["extensions"]["state"], "CLOSED", "{mutation}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["state"], "CLOSED",
+            "{mutation}"
+        );
     }
     // Satisfaction out of range, unknown unit: clear input errors, nothing changes.
-    let other = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, "占道经营")).await;
+    let other = reported(
+        &app,
+        &w.g1_member.access,
+        report_input(&app, &w.g1, "占道经营"),
+    )
+    .await;
     let oid = other["id"].as_str().unwrap();
     acted(&app, t, "acceptEvent", oid, json!({})).await;
-    let body = act(&app, t, "dispatchEvent", oid, json!({"unitId": uuid::Uuid::now_v7()})).await;
+    let body = act(
+        &app,
+        t,
+        "dispatchEvent",
+        oid,
+        json!({"unitId": uuid::Uuid::now_v7()}),
+    )
+    .await;
     assert_code(&body, "BAD_USER_INPUT");
     assert_eq!(error_field(&body), Some("unitId"));
 }
@@ -297,7 +350,12 @@ async fn illegal_steps_are_refused_naming_the_current_state() {
 async fn who_may_do_what_follows_roles_levels_and_scope() {
     let app = spawn_app().await;
     let w = world(&app).await;
-    let event = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, "楼道堆放杂物")).await;
+    let event = reported(
+        &app,
+        &w.g1_member.access,
+        report_input(&app, &w.g1, "楼道堆放杂物"),
+    )
+    .await;
     let id = event["id"].as_str().unwrap();
 
     // Out of scope: another sub-district's admin does not even see it.
@@ -307,10 +365,20 @@ async fn who_may_do_what_follows_roles_levels_and_scope() {
     let body = act(&app, &w.g1_member.access, "acceptEvent", id, json!({})).await;
     assert_code(&body, "FORBIDDEN");
     // A liaison cannot report.
-    let body = report(&app, &w.c1_liaison.access, report_input(&app, &w.g1, "liaison")).await;
+    let body = report(
+        &app,
+        &w.c1_liaison.access,
+        report_input(&app, &w.g1, "liaison"),
+    )
+    .await;
     assert_code(&body, "FORBIDDEN");
     // A grid member cannot report into a grid outside its own.
-    let body = report(&app, &w.g1_member.access, report_input(&app, &w.g2, "越界上报")).await;
+    let body = report(
+        &app,
+        &w.g1_member.access,
+        report_input(&app, &w.g2, "越界上报"),
+    )
+    .await;
     assert_code(&body, "NOT_FOUND");
 
     // Escalated to the sub-district, the community worker no longer triages; the
@@ -328,14 +396,33 @@ async fn who_may_do_what_follows_roles_levels_and_scope() {
     let body = act(&app, &w.c1_worker.access, "acceptEvent", id, json!({})).await;
     assert_code(&body, "FORBIDDEN");
     acted(&app, &w.sd1_admin.access, "acceptEvent", id, json!({})).await;
-    let up = acted(&app, &w.sd1_admin.access, "escalateEvent", id, json!({"reason": "需市级协调"})).await;
+    let up = acted(
+        &app,
+        &w.sd1_admin.access,
+        "escalateEvent",
+        id,
+        json!({"reason": "需市级协调"}),
+    )
+    .await;
     assert_eq!(up["level"], "CITY");
-    let body = act(&app, &w.admin.access, "escalateEvent", id, json!({"reason": "再上报"})).await;
+    let body = act(
+        &app,
+        &w.admin.access,
+        "escalateEvent",
+        id,
+        json!({"reason": "再上报"}),
+    )
+    .await;
     assert_code(&body, "INVALID_TRANSITION");
 
     // The grid member may settle a small matter of its grid on the spot; a dispatched event
     // belongs to the unit.
-    let small = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, "小广告")).await;
+    let small = reported(
+        &app,
+        &w.g1_member.access,
+        report_input(&app, &w.g1, "小广告"),
+    )
+    .await;
     let sid = small["id"].as_str().unwrap();
     let on_site = acted(
         &app,
@@ -350,21 +437,41 @@ async fn who_may_do_what_follows_roles_levels_and_scope() {
     let body = act(&app, &w.g1_member.access, "closeEvent", sid, json!({})).await;
     assert_code(&body, "FORBIDDEN");
 
-    let big = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, "路面塌陷")).await;
+    let big = reported(
+        &app,
+        &w.g1_member.access,
+        report_input(&app, &w.g1, "路面塌陷"),
+    )
+    .await;
     let bid = big["id"].as_str().unwrap();
     acted(&app, &w.c1_worker.access, "acceptEvent", bid, json!({})).await;
-    acted(&app, &w.c1_worker.access, "dispatchEvent", bid, json!({"unitId": w.unit_id})).await;
+    acted(
+        &app,
+        &w.c1_worker.access,
+        "dispatchEvent",
+        bid,
+        json!({"unitId": w.unit_id}),
+    )
+    .await;
     let body = act(&app, &w.g1_member.access, "startEvent", bid, json!({})).await;
     assert_code(&body, "FORBIDDEN");
 
     // The liaison's list holds only what was dispatched to its unit.
     let body = app
-        .gql(Some(&w.c1_liaison.access), "{events(first:50){edges{node{id}}}}", json!({}))
+        .gql(
+            Some(&w.c1_liaison.access),
+            "{events(first:50){edges{node{id}}}}",
+            json!({}),
+        )
         .await;
     assert_eq!(node_ids(&body["data"]["events"]), vec![bid.to_owned()]);
     // The other sub-district sees none of these.
     let body = app
-        .gql(Some(&w.sd2_admin.access), "{events(first:50){edges{node{id}}}}", json!({}))
+        .gql(
+            Some(&w.sd2_admin.access),
+            "{events(first:50){edges{node{id}}}}",
+            json!({}),
+        )
         .await;
     assert!(node_ids(&body["data"]["events"]).is_empty());
 }
@@ -373,7 +480,12 @@ async fn who_may_do_what_follows_roles_levels_and_scope() {
 async fn concurrent_steps_on_one_event_cannot_both_win() {
     let app = spawn_app().await;
     let w = world(&app).await;
-    let event = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, "并发受理")).await;
+    let event = reported(
+        &app,
+        &w.g1_member.access,
+        report_input(&app, &w.g1, "并发受理"),
+    )
+    .await;
     let id = event["id"].as_str().unwrap().to_owned();
     let mut tasks = Vec::new();
     for i in 0..8 {
@@ -398,7 +510,11 @@ async fn concurrent_steps_on_one_event_cannot_both_win() {
         assert_code(body, "INVALID_TRANSITION");
     }
     let body = app
-        .gql(Some(&w.c1_worker.access), &format!("query($id:UUID!){{event(id:$id){{{EVENT_FIELDS}}}}}"), json!({"id": id}))
+        .gql(
+            Some(&w.c1_worker.access),
+            &format!("query($id:UUID!){{event(id:$id){{{EVENT_FIELDS}}}}}"),
+            json!({"id": id}),
+        )
         .await;
     assert_eq!(actions(&body["data"]["event"]).len(), 2);
 }
@@ -540,12 +656,24 @@ async fn photos_are_checked_by_content_stored_once_and_served_only_in_scope() {
 
     // The reporter and the community see the bytes; another sub-district and anonymous do not.
     for token in [&w.g1_member.access, &w.c1_worker.access] {
-        let res = app.client.get(&url).bearer_auth(token).send().await.unwrap();
+        let res = app
+            .client
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["content-type"], "image/jpeg");
         assert_eq!(res.bytes().await.unwrap().to_vec(), picture);
     }
-    let res = app.client.get(&url).bearer_auth(&w.sd2_admin.access).send().await.unwrap();
+    let res = app
+        .client
+        .get(&url)
+        .bearer_auth(&w.sd2_admin.access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
     let res = app.client.get(&url).send().await.unwrap();
     assert_eq!(res.status(), 401);
@@ -560,7 +688,12 @@ async fn photos_are_checked_by_content_stored_once_and_served_only_in_scope() {
         &w.g1_member.access,
         &q,
         json!({"i": lie}),
-        vec![("i.photos.0", b"<html>not a photo</html>".to_vec(), "image/jpeg", "x.jpg")],
+        vec![(
+            "i.photos.0",
+            b"<html>not a photo</html>".to_vec(),
+            "image/jpeg",
+            "x.jpg",
+        )],
     )
     .await;
     assert_code(&body, "BAD_USER_INPUT");
@@ -585,7 +718,12 @@ async fn photos_are_checked_by_content_stored_once_and_served_only_in_scope() {
         &w.g1_member.access,
         &q,
         json!({"i": big}),
-        vec![("i.photos.0", jpeg(3, 64 * 1024 + 1), "image/jpeg", "big.jpg")],
+        vec![(
+            "i.photos.0",
+            jpeg(3, 64 * 1024 + 1),
+            "image/jpeg",
+            "big.jpg",
+        )],
     )
     .await;
     assert!(body.get("errors").is_some(), "{body}");
@@ -606,7 +744,10 @@ async fn photos_are_checked_by_content_stored_once_and_served_only_in_scope() {
     .await;
     assert_ok(&body);
     let timeline = body["data"]["resolveEvent"]["timeline"].as_array().unwrap();
-    assert_eq!(timeline.last().unwrap()["photos"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        timeline.last().unwrap()["photos"].as_array().unwrap().len(),
+        1
+    );
     // Same content, one blob on disk.
     let blobs = walk(app.data_dir.path().join("photos"));
     assert_eq!(blobs, 2, "two distinct pictures stored");
@@ -635,28 +776,52 @@ async fn deadlines_run_from_capture_pause_while_suspended_and_are_swept_once() {
     input["capturedAt"] = json!(captured.to_rfc3339());
     let event = reported(&app, &w.g1_member.access, input).await;
     let id = event["id"].as_str().unwrap().to_owned();
-    let due: DateTime<Utc> = deadline(&event, "ACCEPT")["dueAt"].as_str().unwrap().parse().unwrap();
+    let due: DateTime<Utc> = deadline(&event, "ACCEPT")["dueAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(due, captured + Duration::hours(1));
     assert_eq!(deadline(&event, "ACCEPT")["status"], "PENDING");
 
     app.clock.advance(Duration::minutes(40));
-    assert_eq!(deadline(&fetch_event(&app, t, &id).await, "ACCEPT")["status"], "DUE_SOON");
+    assert_eq!(
+        deadline(&fetch_event(&app, t, &id).await, "ACCEPT")["status"],
+        "DUE_SOON"
+    );
     app.clock.advance(Duration::minutes(15));
     let late = fetch_event(&app, t, &id).await;
     assert_eq!(deadline(&late, "ACCEPT")["status"], "BREACHED");
     assert_eq!(late["overdue"], true);
 
     let overdue = app
-        .gql(Some(t), "{events(filter:{overdue:true}){edges{node{id}}}}", json!({}))
+        .gql(
+            Some(t),
+            "{events(filter:{overdue:true}){edges{node{id}}}}",
+            json!({}),
+        )
         .await;
     assert_eq!(node_ids(&overdue["data"]["events"]), vec![id.clone()]);
 
     // The sweep records the breach once, however often it runs.
-    assert_eq!(gridhub::service::event::sweep_breaches(&app.state).await.unwrap(), 1);
-    assert_eq!(gridhub::service::event::sweep_breaches(&app.state).await.unwrap(), 0);
+    assert_eq!(
+        gridhub::service::event::sweep_breaches(&app.state)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        gridhub::service::event::sweep_breaches(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
     let swept = fetch_event(&app, t, &id).await;
     assert_eq!(
-        actions(&swept).iter().filter(|a| *a == "DEADLINE_BREACHED").count(),
+        actions(&swept)
+            .iter()
+            .filter(|a| *a == "DEADLINE_BREACHED")
+            .count(),
         1
     );
     assert_eq!(swept["timeline"][1]["stage"], "ACCEPT");
@@ -668,20 +833,43 @@ async fn deadlines_run_from_capture_pause_while_suspended_and_are_swept_once() {
     acted(&app, t, "acceptEvent", &id, json!({})).await;
     let before = fetch_event(&app, t, &id).await;
     assert_eq!(deadline(&before, "ACCEPT")["status"], "BREACHED");
-    let plan_due: DateTime<Utc> = deadline(&before, "PLAN")["dueAt"].as_str().unwrap().parse().unwrap();
-    acted(&app, t, "suspendEvent", &id, json!({"reason": "等待产权单位确认"})).await;
+    let plan_due: DateTime<Utc> = deadline(&before, "PLAN")["dueAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    acted(
+        &app,
+        t,
+        "suspendEvent",
+        &id,
+        json!({"reason": "等待产权单位确认"}),
+    )
+    .await;
     app.clock.advance(Duration::days(3));
     let suspended = fetch_event(&app, t, &id).await;
     assert_eq!(deadline(&suspended, "PLAN")["status"], "PENDING");
     assert_eq!(suspended["overdue"], false);
-    assert_eq!(gridhub::service::event::sweep_breaches(&app.state).await.unwrap(), 0);
+    assert_eq!(
+        gridhub::service::event::sweep_breaches(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
     let resumed = acted(&app, t, "resumeEvent", &id, json!({})).await;
     assert_eq!(resumed["state"], "ACCEPTED");
     assert_eq!(resumed["pausedSeconds"], 3 * 24 * 3600);
-    let moved: DateTime<Utc> = deadline(&resumed, "PLAN")["dueAt"].as_str().unwrap().parse().unwrap();
+    let moved: DateTime<Utc> = deadline(&resumed, "PLAN")["dueAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(moved, plan_due + Duration::days(3));
     assert_eq!(deadline(&resumed, "PLAN")["status"], "PENDING");
-    assert_eq!(resumed["timeline"].as_array().unwrap().last().unwrap()["pausedSeconds"], 3 * 24 * 3600);
+    assert_eq!(
+        resumed["timeline"].as_array().unwrap().last().unwrap()["pausedSeconds"],
+        3 * 24 * 3600
+    );
 }
 
 #[tokio::test]
@@ -690,11 +878,19 @@ async fn deadline_rules_are_set_by_category_and_priority() {
     let w = world(&app).await;
     let set = "mutation($c:EventCategory,$p:EventPriority,$a:Int!,$pl:Int!,$cl:Int!){setDeadlineRule(category:$c,priority:$p,acceptMinutes:$a,planMinutes:$pl,closeMinutes:$cl){category priority acceptMinutes}}";
     let body = app
-        .gql(Some(&w.c1_worker.access), set, json!({"c": "FIRE_RISK", "a": 15, "pl": 120, "cl": 1440}))
+        .gql(
+            Some(&w.c1_worker.access),
+            set,
+            json!({"c": "FIRE_RISK", "a": 15, "pl": 120, "cl": 1440}),
+        )
         .await;
     assert_code(&body, "FORBIDDEN");
     let body = app
-        .gql(Some(&w.admin.access), set, json!({"c": "FIRE_RISK", "a": 600, "pl": 120, "cl": 1440}))
+        .gql(
+            Some(&w.admin.access),
+            set,
+            json!({"c": "FIRE_RISK", "a": 600, "pl": 120, "cl": 1440}),
+        )
         .await;
     assert_code(&body, "BAD_USER_INPUT");
     for vars in [
@@ -705,7 +901,11 @@ async fn deadline_rules_are_set_by_category_and_priority() {
         assert_ok(&app.gql(Some(&w.admin.access), set, vars).await);
     }
     let rules = app
-        .gql(Some(&w.c1_worker.access), "{deadlineRules{category priority acceptMinutes}}", json!({}))
+        .gql(
+            Some(&w.c1_worker.access),
+            "{deadlineRules{category priority acceptMinutes}}",
+            json!({}),
+        )
         .await;
     assert_eq!(rules["data"]["deadlineRules"].as_array().unwrap().len(), 2);
 
@@ -713,17 +913,29 @@ async fn deadline_rules_are_set_by_category_and_priority() {
     fire["category"] = json!("FIRE_RISK");
     let captured: DateTime<Utc> = fire["capturedAt"].as_str().unwrap().parse().unwrap();
     let event = reported(&app, &w.g1_member.access, fire.clone()).await;
-    let due: DateTime<Utc> = deadline(&event, "ACCEPT")["dueAt"].as_str().unwrap().parse().unwrap();
+    let due: DateTime<Utc> = deadline(&event, "ACCEPT")["dueAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(due, captured + Duration::minutes(20));
     fire["clientId"] = json!(uuid::Uuid::now_v7());
     fire["priority"] = json!("URGENT");
     let urgent = reported(&app, &w.g1_member.access, fire).await;
-    let due: DateTime<Utc> = deadline(&urgent, "CLOSE")["dueAt"].as_str().unwrap().parse().unwrap();
+    let due: DateTime<Utc> = deadline(&urgent, "CLOSE")["dueAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(due, captured + Duration::minutes(720));
     // Other categories keep the default.
     let plain = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, "普通")).await;
     let captured: DateTime<Utc> = plain["capturedAt"].as_str().unwrap().parse().unwrap();
-    let due: DateTime<Utc> = deadline(&plain, "CLOSE")["dueAt"].as_str().unwrap().parse().unwrap();
+    let due: DateTime<Utc> = deadline(&plain, "CLOSE")["dueAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(due, captured + Duration::days(7));
 }
 
@@ -746,7 +958,14 @@ async fn possible_duplicates_are_near_recent_open_and_of_the_same_category() {
     other["category"] = json!("SANITATION");
     reported(&app, m, other).await;
     let closed = reported(&app, m, at(22.760050, 112.960000, "已退回")).await;
-    let body = act(&app, &w.c1_worker.access, "rejectEvent", closed["id"].as_str().unwrap(), json!({"reason": "无效"})).await;
+    let body = act(
+        &app,
+        &w.c1_worker.access,
+        "rejectEvent",
+        closed["id"].as_str().unwrap(),
+        json!({"reason": "无效"}),
+    )
+    .await;
     assert_ok(&body);
 
     let body = app
@@ -758,7 +977,10 @@ async fn possible_duplicates_are_near_recent_open_and_of_the_same_category() {
         .await;
     assert_ok(&body);
     let list = body["data"]["possibleDuplicates"].as_array().unwrap();
-    let titles: Vec<&str> = list.iter().map(|d| d["event"]["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> = list
+        .iter()
+        .map(|d| d["event"]["title"].as_str().unwrap())
+        .collect();
     assert_eq!(titles, ["三十米", "四十五米"]);
     let d0 = list[0]["distanceMeters"].as_f64().unwrap();
     assert!((29.0..31.0).contains(&d0), "{d0}");
@@ -773,7 +995,12 @@ async fn possible_duplicates_are_near_recent_open_and_of_the_same_category() {
         )
         .await;
     assert_ok(&body);
-    let last = body["data"]["mergeEvents"]["timeline"].as_array().unwrap().last().unwrap().clone();
+    let last = body["data"]["mergeEvents"]["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert_eq!(last["action"], "MERGED_FROM");
     assert_eq!(last["mergedEventIds"].as_array().unwrap().len(), 2);
     let body = app
@@ -793,7 +1020,12 @@ async fn possible_duplicates_are_near_recent_open_and_of_the_same_category() {
             json!({"id": origin["id"]}),
         )
         .await;
-    assert!(body["data"]["possibleDuplicates"].as_array().unwrap().is_empty());
+    assert!(
+        body["data"]["possibleDuplicates"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     // Older than 72 hours: not a duplicate.
     app.clock.advance(Duration::hours(80));
@@ -805,7 +1037,13 @@ async fn possible_duplicates_are_near_recent_open_and_of_the_same_category() {
             json!({"id": fresh["id"]}),
         )
         .await;
-    assert!(body["data"]["possibleDuplicates"].as_array().unwrap().is_empty(), "{body}");
+    assert!(
+        body["data"]["possibleDuplicates"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -821,10 +1059,38 @@ async fn points_are_a_ledger_and_the_leaderboard_adds_it_up() {
     let staff = reported(&app, t, report_input(&app, &w.g1, "工作人员上报")).await;
     acted(&app, t, "acceptEvent", a["id"].as_str().unwrap(), json!({})).await;
     acted(&app, t, "acceptEvent", b["id"].as_str().unwrap(), json!({})).await;
-    acted(&app, t, "acceptEvent", staff["id"].as_str().unwrap(), json!({})).await;
-    acted(&app, t, "rejectEvent", dup["id"].as_str().unwrap(), json!({"reason": "重复", "duplicateOfId": a["id"]})).await;
-    acted(&app, m, "resolveEvent", small["id"].as_str().unwrap(), json!({"resolution": "ON_SITE", "result": "已劝离"})).await;
-    acted(&app, t, "closeEvent", small["id"].as_str().unwrap(), json!({})).await;
+    acted(
+        &app,
+        t,
+        "acceptEvent",
+        staff["id"].as_str().unwrap(),
+        json!({}),
+    )
+    .await;
+    acted(
+        &app,
+        t,
+        "rejectEvent",
+        dup["id"].as_str().unwrap(),
+        json!({"reason": "重复", "duplicateOfId": a["id"]}),
+    )
+    .await;
+    acted(
+        &app,
+        m,
+        "resolveEvent",
+        small["id"].as_str().unwrap(),
+        json!({"resolution": "ON_SITE", "result": "已劝离"}),
+    )
+    .await;
+    acted(
+        &app,
+        t,
+        "closeEvent",
+        small["id"].as_str().unwrap(),
+        json!({}),
+    )
+    .await;
     // Accepted, then found to duplicate `a`: the credit is reversed by a new row.
     let body = app
         .gql(
@@ -862,7 +1128,13 @@ async fn points_are_a_ledger_and_the_leaderboard_adds_it_up() {
     let ledger = count(&app, "points_ledger").await;
     assert_eq!(ledger, 5);
     // A window before any of it, and another sub-district: nothing.
-    let body = board(w.sd1.clone(), from - Duration::days(30), from, w.sd1_admin.access.clone()).await;
+    let body = board(
+        w.sd1.clone(),
+        from - Duration::days(30),
+        from,
+        w.sd1_admin.access.clone(),
+    )
+    .await;
     assert!(body["data"]["leaderboard"].as_array().unwrap().is_empty());
     let body = board(w.sd2.clone(), from, to, w.sd2_admin.access.clone()).await;
     assert!(body["data"]["leaderboard"].as_array().unwrap().is_empty());
@@ -905,7 +1177,10 @@ async fn the_grid_is_found_from_its_boundary_when_not_chosen() {
     // A phone without a fix sends 0,0.
     let mut nofix = report_input(&app, &w.g1, "无定位");
     nofix["location"] = json!({"lat": 0.0, "lng": 0.0});
-    assert_code(&report(&app, &w.g1_member.access, nofix).await, "BAD_USER_INPUT");
+    assert_code(
+        &report(&app, &w.g1_member.access, nofix).await,
+        "BAD_USER_INPUT",
+    );
 }
 
 #[tokio::test]
@@ -926,7 +1201,14 @@ async fn the_events_list_filters_pages_and_batches_nested_fields() {
     }
     // The newest is dispatched, so every page measured below holds a unit to load.
     acted(&app, t, "acceptEvent", &ids[29], json!({})).await;
-    acted(&app, t, "dispatchEvent", &ids[29], json!({"unitId": w.unit_id})).await;
+    acted(
+        &app,
+        t,
+        "dispatchEvent",
+        &ids[29],
+        json!({"unitId": w.unit_id}),
+    )
+    .await;
     // Newest first, pages follow on.
     let page = "query($a:String,$f:EventFilterInput){events(first:10,after:$a,filter:$f){edges{cursor node{id}} pageInfo{hasNextPage endCursor}}}";
     let mut seen = Vec::new();
@@ -950,7 +1232,11 @@ async fn the_events_list_filters_pages_and_batches_nested_fields() {
         let t = t.clone();
         async move {
             let body = app
-                .gql(Some(&t), "query($f:EventFilterInput){events(first:100,filter:$f){edges{node{id}}}}", json!({"f": f}))
+                .gql(
+                    Some(&t),
+                    "query($f:EventFilterInput){events(first:100,filter:$f){edges{node{id}}}}",
+                    json!({"f": f}),
+                )
                 .await;
             assert_ok(&body);
             node_ids(&body["data"]["events"]).len()
@@ -961,7 +1247,10 @@ async fn the_events_list_filters_pages_and_batches_nested_fields() {
     assert_eq!(filtered(json!({"assignedUnitId": w.unit_id})).await, 1);
     assert_eq!(filtered(json!({"reporterKind": "PART_TIME"})).await, 30);
     assert_eq!(filtered(json!({"reporterKind": "STAFF"})).await, 0);
-    assert_eq!(filtered(json!({"reporterId": w.g1_member.account_id})).await, 30);
+    assert_eq!(
+        filtered(json!({"reporterId": w.g1_member.account_id})).await,
+        30
+    );
     assert_eq!(filtered(json!({"text": "事件0"})).await, 10);
     assert_eq!(filtered(json!({"text": "%"})).await, 0);
     assert_eq!(filtered(json!({"regionId": w.c1})).await, 30);
@@ -970,11 +1259,19 @@ async fn the_events_list_filters_pages_and_batches_nested_fields() {
     let mid = now(&app) - Duration::seconds(15);
     assert_eq!(filtered(json!({"from": mid.to_rfc3339()})).await, 15);
     let body = app
-        .gql(Some(t), "query($f:EventFilterInput){events(filter:$f){edges{node{id}}}}", json!({"f": {"regionId": w.c3}}))
+        .gql(
+            Some(t),
+            "query($f:EventFilterInput){events(filter:$f){edges{node{id}}}}",
+            json!({"f": {"regionId": w.c3}}),
+        )
         .await;
     assert_code(&body, "BAD_USER_INPUT");
     let body = app
-        .gql(Some(t), "{events(after:\"bm9wZQ\"){edges{node{id}}}}", json!({}))
+        .gql(
+            Some(t),
+            "{events(after:\"bm9wZQ\"){edges{node{id}}}}",
+            json!({}),
+        )
         .await;
     assert_code(&body, "BAD_USER_INPUT");
 

@@ -75,9 +75,7 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
                     for row in rows {
                         let name: String = row.try_get("", "datname").unwrap();
                         let _ = admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS \"{name}\""
-                            ))
+                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\""))
                             .await;
                     }
                 })
