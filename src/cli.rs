@@ -125,8 +125,12 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{} ({})", e.message(), e.code()))?;
             println!(
-                "demo data ready: {} regions, {} member units, {} grid members, {} residents",
-                report.regions, report.member_units, report.grid_members, report.residents
+                "demo data ready: {} regions, {} member units, {} grid members, {} residents, {} events",
+                report.regions,
+                report.member_units,
+                report.grid_members,
+                report.residents,
+                report.events
             );
             println!("demo accounts (password: {}):", crate::seed::DEMO_PASSWORD);
             for a in crate::seed::DEMO_ACCOUNTS {

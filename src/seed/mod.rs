@@ -22,6 +22,9 @@ use crate::store::{account, grid_member, member_unit, region, resident};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+/// Demo events in every state.
+mod events;
+
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "Demo-grid-2026";
 
@@ -77,6 +80,8 @@ pub struct SeedReport {
     pub residents: usize,
     pub grid_members: usize,
     pub member_units: usize,
+    /// Demo events created by this run (0 when they were already there).
+    pub events: usize,
     /// The synthetic ID numbers seeded (for checks that none is stored in plain text).
     pub resident_id_numbers: Vec<String>,
     pub resident_phones: Vec<String>,
@@ -679,5 +684,6 @@ pub async fn demo(state: &AppState) -> AppResult<SeedReport> {
         s.resident(home, seq, tag_sets[seq as usize % tag_sets.len()].clone())
             .await?;
     }
+    s.report.events = events::demo_events(state, fg1, fg2, police, drivers).await?;
     Ok(s.report)
 }
