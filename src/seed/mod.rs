@@ -24,6 +24,8 @@ use uuid::Uuid;
 
 /// Demo events in every state.
 mod events;
+/// City-sized synthetic data for benchmarks.
+pub mod scale;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "Demo-grid-2026";
