@@ -29,6 +29,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         jwt: Arc::new(JwtKeys::new(&settings)?),
         pii: Arc::new(PiiVault::new(&settings.pii_keys)?),
         passwords: Passwords::new(&settings.password)?,
+        photos: crate::service::photo::local_store(&settings.data_dir)?,
         db,
         clock,
         metrics,
@@ -47,13 +48,16 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let state = build_state(settings, clock).await?;
-        if let Some(every) = state.settings.claim_sweep_interval {
-            crate::service::service_item::spawn_release_sweep(state.clone(), every);
-        }
         Self::serve(listener, state)
     }
 
     fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Self> {
+        if let Some(interval) = state.settings.sweep_interval {
+            crate::service::event::spawn_sweeper(state.clone(), interval);
+        }
+        if let Some(every) = state.settings.claim_sweep_interval {
+            crate::service::service_item::spawn_release_sweep(state.clone(), every);
+        }
         let port = listener.local_addr()?.port();
         let schema = schema_builder(&state.settings).finish();
         let shared = web::Data::new(Shared {

@@ -48,6 +48,22 @@ enum Command {
 enum SeedCommand {
     /// The demo data set from the seed articles, with one demo account per role (idempotent).
     Demo,
+    /// City-sized synthetic regions and events for benchmarks (not idempotent; use a fresh
+    /// database). Creates a CITY_ADMIN with the given phone and password to query them.
+    Scale {
+        #[arg(long, default_value_t = 8)]
+        sub_districts: usize,
+        #[arg(long, default_value_t = 25)]
+        communities_per_sub_district: usize,
+        #[arg(long, default_value_t = 5)]
+        grids_per_community: usize,
+        #[arg(long, default_value_t = 200_000)]
+        events: usize,
+        #[arg(long, default_value = "13700000001")]
+        admin_phone: String,
+        #[arg(long, default_value = "scale-bench-2026")]
+        admin_password: String,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -115,6 +131,40 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Seed {
+            what:
+                SeedCommand::Scale {
+                    sub_districts,
+                    communities_per_sub_district,
+                    grids_per_community,
+                    events,
+                    admin_phone,
+                    admin_password,
+                },
+        } => {
+            let state = build_state(settings, Arc::new(SystemClock)).await?;
+            let sizes = crate::seed::scale::ScaleSizes {
+                sub_districts,
+                communities_per_sub_district,
+                grids_per_community,
+                events,
+            };
+            let started = std::time::Instant::now();
+            let report = crate::seed::scale::scale(&state, sizes, &admin_phone, &admin_password)
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding failed: {e:?}"))?;
+            println!(
+                "scale data ready in {:.1}s: {} regions, {} events; admin {admin_phone}; sample grid {}",
+                started.elapsed().as_secs_f64(),
+                report.regions,
+                report.events,
+                report
+                    .sample_grid
+                    .map(|g| g.to_string())
+                    .unwrap_or_default()
+            );
+            Ok(())
+        }
+        Command::Seed {
             what: SeedCommand::Demo,
         } => {
             if settings.is_production() {
@@ -125,8 +175,12 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{} ({})", e.message(), e.code()))?;
             println!(
-                "demo data ready: {} regions, {} member units, {} grid members, {} residents",
-                report.regions, report.member_units, report.grid_members, report.residents
+                "demo data ready: {} regions, {} member units, {} grid members, {} residents, {} events",
+                report.regions,
+                report.member_units,
+                report.grid_members,
+                report.residents,
+                report.events
             );
             println!("demo accounts (password: {}):", crate::seed::DEMO_PASSWORD);
             for a in crate::seed::DEMO_ACCOUNTS {

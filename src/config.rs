@@ -78,9 +78,22 @@ pub struct Settings {
     /// How long a DataLoader gathers keys before it queries. Longer batches more reliably under
     /// CPU contention at the price of latency per nesting level.
     pub loader_delay: Duration,
+    /// Points credited to a grid member's ledger.
+    pub points: PointsRules,
+    /// How often the deadline sweep runs; `None` turns the background task off (tests sweep
+    /// by hand with a manual clock).
+    pub sweep_interval: Option<Duration>,
     /// How often the sweep releases service claims nobody started by their item's due date
     /// (`GRIDHUB_CLAIM_SWEEP_SECS`, default 60; `None`/0: off).
     pub claim_sweep_interval: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PointsRules {
+    /// A report a triager accepted.
+    pub report_accepted: i32,
+    /// A small matter the member resolved on the spot.
+    pub on_site_resolution: i32,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -166,7 +179,9 @@ impl Settings {
                 json_body_bytes: 256 * 1024,
                 multipart_body_bytes: 9 * 10 * 1024 * 1024 + 1024 * 1024,
                 max_file_bytes: 10 * 1024 * 1024,
-                max_files: 9,
+                // Per request; each event, step or item still takes at most 9 (a synced queue of
+                // offline reports carries several sets).
+                max_files: 36,
             },
             login: LoginPolicy {
                 slow_after: 3,
@@ -181,6 +196,11 @@ impl Settings {
             workers: None,
             db_max_connections: 16,
             loader_delay: Duration::from_millis(1),
+            points: PointsRules {
+                report_accepted: 2,
+                on_site_resolution: 3,
+            },
+            sweep_interval: Some(Duration::from_secs(60)),
             claim_sweep_interval: Some(Duration::from_secs(60)),
         }
     }

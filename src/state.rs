@@ -17,6 +17,8 @@ pub struct AppState {
     pub pii: Arc<PiiVault>,
     pub passwords: Passwords,
     pub metrics: Metrics,
+    /// Photo blobs by content hash.
+    pub photos: Arc<dyn object_store::ObjectStore>,
 }
 
 impl AppState {

@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_foundation;
 mod m20261121_000002_people;
+mod m20261121_000003_events;
 mod m20261121_000004_service;
 
 pub struct Migrator;
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261121_000002_people::Migration),
+            Box::new(m20261121_000003_events::Migration),
             Box::new(m20261121_000004_service::Migration),
         ]
     }

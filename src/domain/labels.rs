@@ -1,4 +1,8 @@
 //! zh-CN display labels of every enum the API serves, so clients never hard-code Chinese.
+use super::event::{
+    DeadlineStage, DeadlineStatus, EventAction, EventCategory, EventPriority, EventSource,
+    EventState, PointsReason, ReporterKind, Resolution,
+};
 use super::people::{CommitteeKind, GridMemberKind, GridRole, MemberUnitKind, Occupation};
 use super::region::{GridKind, RegionLevel};
 use super::resident::{Gender, ResidenceType, ResidentTag};
@@ -57,6 +61,31 @@ labelled!(ServiceStepAction,
     Posted => "发布", Claimed => "认领", Started => "开始实施", Completed => "报告完成",
     Verified => "验收", Withdrawn => "撤回认领", Released => "逾期释放", Rescheduled => "调整截止日期",
     Closed => "关闭", Cancelled => "取消");
+
+labelled!(EventCategory,
+    Sanitation => "环境卫生", SafetyHazard => "安全隐患", Dispute => "矛盾纠纷",
+    IllegalOccupation => "违停与占道", DamagedFacility => "设施损坏", FireRisk => "消防隐患",
+    RentalHousing => "出租屋与流动人口", FloodTyphoon => "三防（防汛防台风）", Other => "其他");
+labelled!(EventSource,
+    Patrol => "巡查上报", ResidentRequest => "群众诉求", Hotline12345 => "12345热线",
+    EnterpriseRequest => "企业诉求");
+labelled!(EventPriority, Low => "低", Normal => "一般", High => "紧急", Urgent => "特急");
+labelled!(EventState,
+    Reported => "已上报", Accepted => "已受理", Dispatched => "已派遣", InProgress => "处置中",
+    Resolved => "已办结待核查", Closed => "已结案", Rejected => "已退回", Suspended => "已挂起",
+    Merged => "已合并");
+labelled!(Resolution, OnSite => "小事网格办（就地办结）", Handled => "部门处置");
+labelled!(ReporterKind,
+    PartTime => "兼职网格员", FullTime => "专职网格员", Professional => "专业网格员",
+    Staff => "工作人员");
+labelled!(EventAction,
+    Reported => "上报", Accepted => "受理", Rejected => "退回", Dispatched => "派遣",
+    Started => "开始处置", Resolved => "办结", Closed => "结案", Reopened => "重新打开",
+    Suspended => "挂起", Resumed => "恢复", Escalated => "上报上级", MergedInto => "并入其他事件",
+    MergedFrom => "合并重复事件", DeadlineBreached => "超时");
+labelled!(DeadlineStage, Accept => "受理时限", Plan => "方案时限", Close => "办结时限");
+labelled!(DeadlineStatus, Met => "按时", Pending => "进行中", DueSoon => "即将超时", Breached => "已超时");
+labelled!(PointsReason, ReportAccepted => "上报被受理", OnSiteResolution => "就地办结", Reversal => "冲正");
 
 /// An enum whose values have a zh-CN display label.
 pub trait Labelled: Sized + Copy + 'static {
@@ -150,6 +179,16 @@ pub fn all_labels() -> Vec<EnumLabels> {
         of::<GridRole>(),
         of::<MemberUnitKind>(),
         of::<CommitteeKind>(),
+        of::<EventCategory>(),
+        of::<EventSource>(),
+        of::<EventPriority>(),
+        of::<EventState>(),
+        of::<Resolution>(),
+        of::<ReporterKind>(),
+        of::<EventAction>(),
+        of::<DeadlineStage>(),
+        of::<DeadlineStatus>(),
+        of::<PointsReason>(),
         of::<ServiceDirection>(),
         of::<ServiceItemKind>(),
         of::<ServiceCategory>(),

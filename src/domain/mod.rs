@@ -1,5 +1,7 @@
 //! Pure rules and types of the domain. No I/O; most unit tests live here.
 
+/// Events: categories, states, the workflow, deadlines, geometry.
+pub mod event;
 /// Display labels (zh-CN) of every enum the API serves.
 pub mod labels;
 /// Keyset pagination: page sizes and opaque cursors.
@@ -8,6 +10,8 @@ pub mod page;
 pub mod people;
 /// Who may log in: phones, names, passwords, masking.
 pub mod person;
+/// Accepted photo formats, told by content.
+pub mod photo;
 /// The region tree: levels, nesting, scope paths, grid boundaries.
 pub mod region;
 /// Residents: ID numbers, residence types, tags, masking.

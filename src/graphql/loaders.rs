@@ -3,9 +3,12 @@
 use crate::auth::Scope;
 use crate::error::AppError;
 use crate::store::account::{self, AccountRow};
+use crate::store::event::{self, EventRow, Reach, StepRow};
 use crate::store::grid_member::{self, AssignmentRow};
 use crate::store::member_unit::{self, MemberUnitRow, MembershipRow};
+use crate::store::photo::{self, PhotoRow};
 use crate::store::region::{self, RegionRow};
+use crate::store::resident::{self, ResidentRow};
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
@@ -133,6 +136,89 @@ impl Loader<Uuid> for MembershipsByUnit {
     }
 }
 
+/// Events the caller can reach, by id.
+pub struct EventById {
+    db: DatabaseConnection,
+    reach: Reach,
+}
+
+impl Loader<Uuid> for EventById {
+    type Value = EventRow;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, EventRow>, LoadError> {
+        let rows = event::find_many(&self.db, keys, &self.reach)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+    }
+}
+
+/// Timeline entries, keyed by event id (the events were already reached by the caller).
+pub struct StepsByEvent {
+    db: DatabaseConnection,
+}
+
+impl Loader<Uuid> for StepsByEvent {
+    type Value = Vec<StepRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<StepRow>>, LoadError> {
+        let rows = event::steps_of(&self.db, keys).await.map_err(db_error)?;
+        Ok(group_by(rows, |r| Some(r.event_id)))
+    }
+}
+
+/// Photos of one owner kind, keyed by owner id (owners already reached by the caller).
+pub struct PhotosByOwner {
+    db: DatabaseConnection,
+    kind: &'static str,
+}
+
+impl Loader<Uuid> for PhotosByOwner {
+    type Value = Vec<PhotoRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<PhotoRow>>, LoadError> {
+        let rows = photo::of_owners(&self.db, self.kind, keys)
+            .await
+            .map_err(db_error)?;
+        Ok(group_by(rows, |r| Some(r.owner_id)))
+    }
+}
+
+/// Residents linked to events, in the caller's scope, keyed by event id.
+pub struct ResidentsByEvent {
+    db: DatabaseConnection,
+    scope: Scope,
+}
+
+impl Loader<Uuid> for ResidentsByEvent {
+    type Value = Vec<ResidentRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<ResidentRow>>, LoadError> {
+        let links = event::residents_of(&self.db, keys)
+            .await
+            .map_err(db_error)?;
+        let ids: Vec<Uuid> = links.iter().map(|(_, r)| *r).collect();
+        let residents: HashMap<Uuid, ResidentRow> =
+            resident::find_many(&self.db, &ids, &self.scope)
+                .await
+                .map_err(db_error)?
+                .into_iter()
+                .map(|r| (r.id, r))
+                .collect();
+        let mut out: HashMap<Uuid, Vec<ResidentRow>> = HashMap::new();
+        for (event_id, resident_id) in links {
+            if let Some(r) = residents.get(&resident_id) {
+                out.entry(event_id).or_default().push(r.clone());
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// All loaders of one request.
 pub struct Loaders {
     pub region_by_id: DataLoader<RegionById>,
@@ -141,12 +227,18 @@ pub struct Loaders {
     pub member_unit_by_id: DataLoader<MemberUnitById>,
     pub assignments_by_member: DataLoader<AssignmentsByMember>,
     pub memberships_by_unit: DataLoader<MembershipsByUnit>,
+    pub event_by_id: DataLoader<EventById>,
+    pub steps_by_event: DataLoader<StepsByEvent>,
+    pub event_photos: DataLoader<PhotosByOwner>,
+    pub step_photos: DataLoader<PhotosByOwner>,
+    pub residents_by_event: DataLoader<ResidentsByEvent>,
     /// Service items, claims and timelines (built on first use).
     pub service: super::service_item::ServiceLoaders,
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection, scope: &Scope, delay: std::time::Duration) -> Self {
+    pub fn new(db: &DatabaseConnection, reach: &Reach, delay: std::time::Duration) -> Self {
+        let scope = &reach.scope;
         fn make<L: Loader<Uuid>>(loader: L, delay: std::time::Duration) -> DataLoader<L> {
             DataLoader::new(loader, |fut| {
                 tokio::spawn(fut);
@@ -171,6 +263,29 @@ impl Loaders {
             member_unit_by_id: loader!(MemberUnitById),
             assignments_by_member: loader!(AssignmentsByMember),
             memberships_by_unit: loader!(MembershipsByUnit),
+            event_by_id: make(
+                EventById {
+                    db: db.clone(),
+                    reach: reach.clone(),
+                },
+                delay,
+            ),
+            steps_by_event: make(StepsByEvent { db: db.clone() }, delay),
+            event_photos: make(
+                PhotosByOwner {
+                    db: db.clone(),
+                    kind: "EVENT",
+                },
+                delay,
+            ),
+            step_photos: make(
+                PhotosByOwner {
+                    db: db.clone(),
+                    kind: "EVENT_STEP",
+                },
+                delay,
+            ),
+            residents_by_event: loader!(ResidentsByEvent),
             service: super::service_item::ServiceLoaders::new(db, scope, delay),
         }
     }

@@ -11,6 +11,8 @@ pub mod account;
 pub mod audit;
 /// Gives every error `extensions.code` and the request id; counts errors by code.
 pub mod errors;
+/// Events: reporting, workflow, lists, duplicates, deadlines, leaderboard.
+pub mod event;
 /// `labels`: zh-CN display labels of every enum.
 pub mod labels;
 /// Per-request DataLoaders for nested look-ups, each bound to the caller's scope.
@@ -36,6 +38,7 @@ pub struct QueryRoot(
     resident::ResidentQueryRoot,
     people::PeopleQuery,
     audit::AuditQuery,
+    event::EventQuery,
     labels::LabelQuery,
     service_item::ServiceQuery,
 );
@@ -47,6 +50,7 @@ pub struct MutationRoot(
     region::RegionMutation,
     resident::ResidentMutation,
     people::PeopleMutation,
+    event::EventMutation,
     service_item::ServiceMutation,
 );
 

@@ -8,6 +8,7 @@ use crate::error::AppError;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{Caller, RequestId as GqlRequestId};
 use crate::service::session::authenticate;
+use crate::store::event::Reach;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
@@ -16,8 +17,9 @@ use async_graphql::parser::types::OperationType;
 use futures_util::{FutureExt, StreamExt, TryStreamExt};
 use serde_json::json;
 use std::panic::AssertUnwindSafe;
+use uuid::Uuid;
 
-fn request_id(req: &HttpRequest) -> String {
+pub(super) fn request_id(req: &HttpRequest) -> String {
     req.extensions()
         .get::<RequestId>()
         .map(|r| r.0.clone())
@@ -25,7 +27,12 @@ fn request_id(req: &HttpRequest) -> String {
 }
 
 /// A response in GraphQL shape for a request refused before execution.
-fn refuse(status: StatusCode, code: &str, message: &str, request_id: &str) -> HttpResponse {
+pub(super) fn refuse(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> HttpResponse {
     HttpResponse::build(status).json(json!({
         "errors": [{
             "message": message,
@@ -34,7 +41,7 @@ fn refuse(status: StatusCode, code: &str, message: &str, request_id: &str) -> Ht
     }))
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
@@ -273,14 +280,18 @@ async fn execute(
             Err(refused) => Caller::Refused(refused.message()),
         },
     };
-    let scope = match &caller {
-        Caller::Authenticated(actor) => actor.principal.scope.clone(),
-        _ => Scope::Under(Vec::new()),
+    let reach = match &caller {
+        Caller::Authenticated(actor) => Reach::of(&actor.principal),
+        _ => Reach {
+            scope: Scope::Under(Vec::new()),
+            account_id: Uuid::nil(),
+            member_unit_id: None,
+        },
     };
     let query = request.query.clone();
     let request = request
         .data(state.clone())
-        .data(Loaders::new(&state.db, &scope, state.settings.loader_delay))
+        .data(Loaders::new(&state.db, &reach, state.settings.loader_delay))
         .data(GqlRequestId(rid.clone()))
         .data(caller);
     let response = AssertUnwindSafe(shared.schema.execute(request))

@@ -7,12 +7,15 @@ use actix_web::web;
 pub mod graphql;
 /// `/healthz`, `/readyz`, `/metrics`.
 pub mod ops;
+/// `GET /photos/{id}` for callers allowed to see the photo's event.
+pub mod photos;
 /// Request ids, the request span, and HTTP metrics.
 pub mod request_id;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/graphql", web::post().to(graphql::post))
         .route("/graphql", web::get().to(graphql::get))
+        .route("/photos/{id}", web::get().to(photos::get))
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics));

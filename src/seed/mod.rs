@@ -22,6 +22,10 @@ use crate::store::{account, grid_member, member_unit, region, resident};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+/// Demo events in every state.
+mod events;
+/// City-sized synthetic data for benchmarks.
+pub mod scale;
 /// Service items and claims in every state, played through the use-cases.
 mod service;
 pub use service::SERVICE_LIAISONS;
@@ -81,6 +85,8 @@ pub struct SeedReport {
     pub residents: usize,
     pub grid_members: usize,
     pub member_units: usize,
+    /// Demo events created by this run (0 when they were already there).
+    pub events: usize,
     /// The synthetic ID numbers seeded (for checks that none is stored in plain text).
     pub resident_id_numbers: Vec<String>,
     pub resident_phones: Vec<String>,
@@ -683,6 +689,7 @@ pub async fn demo(state: &AppState) -> AppResult<SeedReport> {
         s.resident(home, seq, tag_sets[seq as usize % tag_sets.len()].clone())
             .await?;
     }
+    s.report.events = events::demo_events(state, fg1, fg2, police, drivers).await?;
     service::demo(state, &s.actor).await?;
     Ok(s.report)
 }

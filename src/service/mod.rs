@@ -5,8 +5,12 @@
 pub mod account;
 /// Appending to the audit log.
 pub mod audit;
+/// Events: reporting, the handling workflow, deadlines, duplicates, points.
+pub mod event;
 /// Grid members and member units with their committees.
 pub mod people;
+/// Photos: checks, content-addressed storage, access.
+pub mod photo;
 /// Building and changing the region tree.
 pub mod region;
 /// Residents and the protection of their personal data.

@@ -24,6 +24,18 @@ pub async fn find(
         .await
 }
 
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    scope: &Scope,
+) -> Result<Vec<ResidentRow>, DbErr> {
+    Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(region_in_scope(Column::RegionId, scope))
+        .all(db)
+        .await
+}
+
 /// Any resident (in any scope) holding one of these ID-number hashes.
 pub async fn find_by_id_hashes(
     db: &impl ConnectionTrait,

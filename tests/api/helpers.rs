@@ -37,6 +37,8 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
     );
     settings.bind = "127.0.0.1:0".into();
     settings.workers = Some(2);
+    // Tests run the deadline sweep by hand, with the manual clock.
+    settings.sweep_interval = None;
     settings.db_max_connections = 5;
     // Cheap hashing keeps the suite fast; production parameters are tested by the unit tests.
     settings.password = PasswordParams {
@@ -73,9 +75,7 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
                     for row in rows {
                         let name: String = row.try_get("", "datname").unwrap();
                         let _ = admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS \"{name}\""
-                            ))
+                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\""))
                             .await;
                     }
                 })

@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod auth;
 mod cli;
+mod events;
 mod limits;
 mod ops;
 mod people;

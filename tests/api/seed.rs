@@ -15,6 +15,10 @@ async fn counts(app: &TestApp) -> Vec<u64> {
         grid_member::Entity::find().count(db).await.unwrap(),
         grid_assignment::Entity::find().count(db).await.unwrap(),
         member_unit::Entity::find().count(db).await.unwrap(),
+        event::Entity::find().count(db).await.unwrap(),
+        event_step::Entity::find().count(db).await.unwrap(),
+        photo::Entity::find().count(db).await.unwrap(),
+        points_ledger::Entity::find().count(db).await.unwrap(),
         committee_membership::Entity::find()
             .count(db)
             .await
@@ -91,6 +95,54 @@ async fn seeding_twice_gives_the_same_data_and_every_demo_account_works() {
         .await,
         "FORBIDDEN",
     );
+
+    // Demo events cover every state, with timelines and photos; the liaison sees its unit's.
+    assert_eq!(report.events, 12);
+    let body = app
+        .gql(
+            Some(&admin.access),
+            "{events(first:100){edges{node{state timeline{action} photos{url} deadlines{status}}}}}",
+            json!({}),
+        )
+        .await;
+    let events = body["data"]["events"]["edges"].as_array().unwrap();
+    let states: std::collections::HashSet<&str> = events
+        .iter()
+        .map(|e| e["node"]["state"].as_str().unwrap())
+        .collect();
+    for state in [
+        "REPORTED",
+        "ACCEPTED",
+        "DISPATCHED",
+        "IN_PROGRESS",
+        "RESOLVED",
+        "CLOSED",
+        "REJECTED",
+        "SUSPENDED",
+        "MERGED",
+    ] {
+        assert!(states.contains(state), "no demo event in {state}");
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| !e["node"]["photos"].as_array().unwrap().is_empty())
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["node"]["timeline"].as_array().unwrap().len() >= 5)
+    );
+    let liaison = app.login(DEMO_ACCOUNTS[4].phone, DEMO_PASSWORD).await;
+    let body = app
+        .gql(
+            Some(&liaison.access),
+            "{events{edges{node{assignedUnit{name}}}}}",
+            json!({}),
+        )
+        .await;
+    let mine = body["data"]["events"]["edges"].as_array().unwrap();
+    assert_eq!(mine.len(), 2, "{body}");
 
     let dump = database_dump(&app).await;
     for secret in report

@@ -2,9 +2,15 @@
 pub mod account;
 pub mod audit_log;
 pub mod committee_membership;
+pub mod deadline_rule;
+pub mod event;
+pub mod event_resident;
+pub mod event_step;
 pub mod grid_assignment;
 pub mod grid_member;
 pub mod member_unit;
+pub mod photo;
+pub mod points_ledger;
 pub mod refresh_token;
 pub mod region;
 pub mod resident;

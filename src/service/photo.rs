@@ -1,0 +1,184 @@
+//! Photos: checked by content, stored once per content hash in the photo store (local disk by
+//! default, any S3-compatible store through `object_store`), attached to their owner in the
+//! owner's transaction, and opened only for callers allowed to see the owner.
+use crate::auth::principal::Principal;
+use crate::domain::photo::{ImageFormat, MAX_PHOTOS, sniff};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::event::{self as event_store, Reach};
+use crate::store::photo::{self as photo_store, PhotoRow};
+use chrono::{DateTime, Utc};
+use object_store::ObjectStore;
+use object_store::path::Path as ObjectPath;
+use sea_orm::{ConnectionTrait, DbErr};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The photo store: a local directory unless configured otherwise.
+pub fn local_store(data_dir: &std::path::Path) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    let dir = data_dir.join("photos");
+    std::fs::create_dir_all(&dir)?;
+    Ok(Arc::new(
+        object_store::local::LocalFileSystem::new_with_prefix(dir)?,
+    ))
+}
+
+/// A photo as it arrived in a request, before any check.
+pub struct IncomingPhoto {
+    pub bytes: Vec<u8>,
+}
+
+/// A photo that passed the checks and is in the store, waiting for its row.
+#[derive(Debug, Clone)]
+pub struct StagedPhoto {
+    pub sha256: String,
+    pub format: ImageFormat,
+    pub size: i64,
+}
+
+/// Who a photo belongs to. Photos of events and their timeline entries carry the event id, so
+/// that whoever may see the event may see them.
+#[derive(Debug, Clone, Copy)]
+pub enum PhotoOwner {
+    Event(Uuid),
+    EventStep { event_id: Uuid, step_id: Uuid },
+}
+
+impl PhotoOwner {
+    pub fn kind(self) -> &'static str {
+        match self {
+            PhotoOwner::Event(_) => "EVENT",
+            PhotoOwner::EventStep { .. } => "EVENT_STEP",
+        }
+    }
+
+    fn ids(self) -> (Uuid, Option<Uuid>) {
+        match self {
+            PhotoOwner::Event(id) => (id, Some(id)),
+            PhotoOwner::EventStep { event_id, step_id } => (step_id, Some(event_id)),
+        }
+    }
+}
+
+fn object_path(sha256: &str) -> ObjectPath {
+    ObjectPath::from(format!("{}/{}", &sha256[..2], sha256))
+}
+
+/// Checks count, size and format of every photo (`field` names the argument in errors) before
+/// anything is stored, then puts each in the store under its content hash. Nothing is written
+/// to the database here: a request that fails later leaves at most an unreferenced blob, which
+/// the next upload of the same picture reuses.
+pub async fn stage(
+    state: &AppState,
+    field: &str,
+    photos: Vec<IncomingPhoto>,
+) -> AppResult<Vec<StagedPhoto>> {
+    if photos.len() > MAX_PHOTOS {
+        return Err(AppError::bad_input(
+            field,
+            format!("最多上传 {MAX_PHOTOS} 张照片"),
+        ));
+    }
+    let max = state.settings.limits.max_file_bytes;
+    let mut checked = Vec::with_capacity(photos.len());
+    for (i, photo) in photos.iter().enumerate() {
+        let at = format!("{field}.{i}");
+        if photo.bytes.is_empty() {
+            return Err(AppError::bad_input(at, "照片为空"));
+        }
+        if photo.bytes.len() > max {
+            return Err(AppError::bad_input(
+                at,
+                format!("单张照片不能超过 {} MB", max / (1024 * 1024)),
+            ));
+        }
+        let format = sniff(&photo.bytes)
+            .ok_or_else(|| AppError::bad_input(at, "只接受 JPEG、PNG、WebP 或 HEIC 格式的照片"))?;
+        checked.push((format, hex::encode(Sha256::digest(&photo.bytes))));
+    }
+    let mut staged = Vec::with_capacity(photos.len());
+    for (photo, (format, sha256)) in photos.into_iter().zip(checked) {
+        let path = object_path(&sha256);
+        let size = photo.bytes.len() as i64;
+        if state.photos.head(&path).await.is_err() {
+            state
+                .photos
+                .put(&path, photo.bytes.into())
+                .await
+                .map_err(AppError::internal)?;
+            tracing::debug!(%sha256, size, "photo stored");
+        }
+        staged.push(StagedPhoto {
+            sha256,
+            format,
+            size,
+        });
+    }
+    Ok(staged)
+}
+
+/// The rows that attach staged photos to their owner (in the owner's transaction).
+pub async fn attach(
+    db: &impl ConnectionTrait,
+    owner: PhotoOwner,
+    staged: &[StagedPhoto],
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<PhotoRow>, DbErr> {
+    let (owner_id, event_id) = owner.ids();
+    let mut rows = Vec::with_capacity(staged.len());
+    for (position, photo) in staged.iter().enumerate() {
+        rows.push(
+            photo_store::insert(
+                db,
+                PhotoRow {
+                    id: Uuid::now_v7(),
+                    sha256: photo.sha256.clone(),
+                    content_type: photo.format.as_str().to_owned(),
+                    size_bytes: photo.size,
+                    owner_kind: owner.kind().to_owned(),
+                    owner_id,
+                    event_id,
+                    position: position as i16,
+                    uploaded_by: by,
+                    created_at: now,
+                },
+            )
+            .await?,
+        );
+    }
+    Ok(rows)
+}
+
+/// A photo's row and bytes, if the caller may see what it belongs to. Anything else is
+/// NOT_FOUND, so ids cannot be probed.
+pub async fn open(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<(PhotoRow, bytes::Bytes)> {
+    let row = photo_store::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("照片"))?;
+    let allowed = match (row.owner_kind.as_str(), row.event_id) {
+        ("EVENT" | "EVENT_STEP", Some(event_id)) => {
+            event_store::find(&state.db, event_id, &Reach::of(principal))
+                .await?
+                .is_some()
+        }
+        _ => false,
+    };
+    if !allowed {
+        return Err(AppError::not_found("照片"));
+    }
+    let bytes = state
+        .photos
+        .get(&object_path(&row.sha256))
+        .await
+        .map_err(AppError::internal)?
+        .bytes()
+        .await
+        .map_err(AppError::internal)?;
+    Ok((row, bytes))
+}

@@ -1,0 +1,53 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "event")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub reporter_account_id: Uuid,
+    pub reporter_name: String,
+    pub reporter_kind: String,
+    pub reporter_occupation: Option<String>,
+    pub payload_hash: String,
+    pub grid_id: Uuid,
+    pub category: String,
+    pub source: String,
+    pub priority: String,
+    pub title: String,
+    pub description: String,
+    pub address: Option<String>,
+    pub lat: f64,
+    pub lng: f64,
+    pub captured_at: DateTimeUtc,
+    pub reported_at: DateTimeUtc,
+    pub state: String,
+    pub resume_state: Option<String>,
+    pub suspended_at: Option<DateTimeUtc>,
+    pub paused_seconds: i64,
+    pub level: String,
+    pub assigned_unit_id: Option<Uuid>,
+    pub resolution: Option<String>,
+    pub satisfaction: Option<i16>,
+    pub duplicate_of_id: Option<Uuid>,
+    pub merged_into_id: Option<Uuid>,
+    pub accept_minutes: i32,
+    pub plan_minutes: i32,
+    pub close_minutes: i32,
+    pub accept_due_at: DateTimeUtc,
+    pub plan_due_at: DateTimeUtc,
+    pub close_due_at: DateTimeUtc,
+    pub accept_met_at: Option<DateTimeUtc>,
+    pub plan_met_at: Option<DateTimeUtc>,
+    pub close_met_at: Option<DateTimeUtc>,
+    pub accept_breached_at: Option<DateTimeUtc>,
+    pub plan_breached_at: Option<DateTimeUtc>,
+    pub close_breached_at: Option<DateTimeUtc>,
+    pub version: i32,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

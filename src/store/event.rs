@@ -1,0 +1,526 @@
+//! Events, their timeline, related residents, deadline rules and the points ledger.
+//!
+//! Who sees an event is decided here, once, in SQL (`Reach::condition`): staff and grid members
+//! see events in grids under their scope; everyone sees what they reported themselves; a unit
+//! liaison sees the events dispatched to its unit.
+use super::entity::deadline_rule::{self, Entity as Rule};
+use super::entity::event::{self, Column, Entity};
+use super::entity::event_resident::{self, Entity as EventResident};
+use super::entity::event_step::{self, Entity as Step};
+use super::entity::points_ledger::{self, Entity as Ledger};
+use super::entity::region;
+use super::scope::{path_in_scope, region_in_scope};
+use crate::auth::Scope;
+use crate::auth::principal::Principal;
+use crate::domain::event::{DeadlineStage, EventCategory, EventPriority, EventState, ReporterKind};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+pub use deadline_rule::Model as DeadlineRuleRow;
+pub use event::Model as EventRow;
+pub use event_step::Model as StepRow;
+pub use points_ledger::Model as LedgerRow;
+
+/// What of the event table a caller can reach. Built from the principal, so DataLoaders can
+/// carry it without the whole principal.
+#[derive(Debug, Clone)]
+pub struct Reach {
+    pub scope: Scope,
+    pub account_id: Uuid,
+    pub member_unit_id: Option<Uuid>,
+}
+
+impl Reach {
+    pub fn of(principal: &Principal) -> Self {
+        Reach {
+            scope: principal.scope.clone(),
+            account_id: principal.account_id,
+            member_unit_id: principal.member_unit_id,
+        }
+    }
+
+    pub fn condition(&self) -> Condition {
+        let mut any = Condition::any()
+            .add(region_in_scope(Column::GridId, &self.scope))
+            .add(Column::ReporterAccountId.eq(self.account_id));
+        if let Some(unit) = self.member_unit_id {
+            any = any.add(Column::AssignedUnitId.eq(unit));
+        }
+        any
+    }
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    reach: &Reach,
+) -> Result<Option<EventRow>, DbErr> {
+    Entity::find_by_id(id)
+        .filter(reach.condition())
+        .one(db)
+        .await
+}
+
+/// Without any scope: for the service's own checks (idempotent replays, sweeps).
+pub async fn find_unscoped(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<EventRow>, DbErr> {
+    Entity::find_by_id(id).one(db).await
+}
+
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    reach: &Reach,
+) -> Result<Vec<EventRow>, DbErr> {
+    Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(reach.condition())
+        .all(db)
+        .await
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct EventFilter {
+    /// Region subtree (its path).
+    pub region_path: Option<String>,
+    pub grid_id: Option<Uuid>,
+    pub states: Vec<EventState>,
+    pub category: Option<EventCategory>,
+    pub source: Option<crate::domain::event::EventSource>,
+    pub priority: Option<EventPriority>,
+    pub reporter_account_id: Option<Uuid>,
+    pub reporter_kind: Option<ReporterKind>,
+    pub assigned_unit_id: Option<Uuid>,
+    /// `Some(true)`: some clock has run out unmet (suspended events excepted).
+    pub overdue: Option<bool>,
+    pub reported_from: Option<DateTime<Utc>>,
+    pub reported_to: Option<DateTime<Utc>>,
+    /// Already escaped for LIKE.
+    pub text_pattern: Option<String>,
+}
+
+/// Some unmet clock is past due at `now`.
+fn overdue_at(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(Column::State.ne(EventState::Suspended.as_str()))
+        .add(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(Column::AcceptMetAt.is_null())
+                        .add(Column::AcceptDueAt.lt(now)),
+                )
+                .add(
+                    Condition::all()
+                        .add(Column::PlanMetAt.is_null())
+                        .add(Column::PlanDueAt.lt(now)),
+                )
+                .add(
+                    Condition::all()
+                        .add(Column::CloseMetAt.is_null())
+                        .add(Column::CloseDueAt.lt(now)),
+                ),
+        )
+}
+
+fn like(pattern: &str) -> LikeExpr {
+    LikeExpr::new(pattern).escape('\\')
+}
+
+/// One page, newest first by (reported_at, id).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    reach: &Reach,
+    filter: &EventFilter,
+    now: DateTime<Utc>,
+    limit: u64,
+    after: Option<(DateTime<Utc>, Uuid)>,
+) -> Result<Vec<EventRow>, DbErr> {
+    let mut query = Entity::find().filter(reach.condition());
+    if let Some(path) = &filter.region_path {
+        let under = Query::select()
+            .column(region::Column::Id)
+            .from(region::Entity)
+            .cond_where(path_in_scope(
+                region::Column::Path,
+                &Scope::Under(vec![path.clone()]),
+            ))
+            .to_owned();
+        query = query.filter(Column::GridId.in_subquery(under));
+    }
+    if let Some(grid) = filter.grid_id {
+        query = query.filter(Column::GridId.eq(grid));
+    }
+    if !filter.states.is_empty() {
+        query = query.filter(Column::State.is_in(filter.states.iter().map(|s| s.as_str())));
+    }
+    if let Some(c) = filter.category {
+        query = query.filter(Column::Category.eq(c.as_str()));
+    }
+    if let Some(s) = filter.source {
+        query = query.filter(Column::Source.eq(s.as_str()));
+    }
+    if let Some(p) = filter.priority {
+        query = query.filter(Column::Priority.eq(p.as_str()));
+    }
+    if let Some(r) = filter.reporter_account_id {
+        query = query.filter(Column::ReporterAccountId.eq(r));
+    }
+    if let Some(k) = filter.reporter_kind {
+        query = query.filter(Column::ReporterKind.eq(k.as_str()));
+    }
+    if let Some(u) = filter.assigned_unit_id {
+        query = query.filter(Column::AssignedUnitId.eq(u));
+    }
+    match filter.overdue {
+        Some(true) => query = query.filter(overdue_at(now)),
+        Some(false) => query = query.filter(overdue_at(now).not()),
+        None => {}
+    }
+    if let Some(from) = filter.reported_from {
+        query = query.filter(Column::ReportedAt.gte(from));
+    }
+    if let Some(to) = filter.reported_to {
+        query = query.filter(Column::ReportedAt.lt(to));
+    }
+    if let Some(pattern) = &filter.text_pattern {
+        query = query.filter(
+            Condition::any()
+                .add(Expr::col(Column::Title).like(like(pattern)))
+                .add(Expr::col(Column::Description).like(like(pattern)))
+                .add(Expr::col(Column::Address).like(like(pattern))),
+        );
+    }
+    if let Some((at, id)) = after {
+        query = query.filter(
+            Condition::any().add(Column::ReportedAt.lt(at)).add(
+                Condition::all()
+                    .add(Column::ReportedAt.eq(at))
+                    .add(Column::Id.lt(id)),
+            ),
+        );
+    }
+    query
+        .order_by_desc(Column::ReportedAt)
+        .order_by_desc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+pub async fn insert(db: &impl ConnectionTrait, row: EventRow) -> Result<EventRow, DbErr> {
+    event::ActiveModel::from(row).insert(db).await
+}
+
+pub async fn link_residents(
+    db: &impl ConnectionTrait,
+    event_id: Uuid,
+    resident_ids: &[Uuid],
+) -> Result<(), DbErr> {
+    if resident_ids.is_empty() {
+        return Ok(());
+    }
+    EventResident::insert_many(resident_ids.iter().map(|&resident_id| {
+        event_resident::ActiveModel::from(event_resident::Model {
+            event_id,
+            resident_id,
+        })
+    }))
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// Resident ids linked to these events.
+pub async fn residents_of(
+    db: &impl ConnectionTrait,
+    event_ids: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
+    Ok(EventResident::find()
+        .filter(event_resident::Column::EventId.is_in(event_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.event_id, r.resident_id))
+        .collect())
+}
+
+/// Writes `row` only if nobody changed the event since `version` was read: of two concurrent
+/// steps on one event, one wins and the other sees `false`.
+pub async fn update_if_unchanged(
+    db: &impl ConnectionTrait,
+    mut row: EventRow,
+    version: i32,
+) -> Result<Option<EventRow>, DbErr> {
+    row.version = version + 1;
+    let model = event::ActiveModel::from(row.clone()).reset_all();
+    let result = Entity::update_many()
+        .set(model)
+        .filter(Column::Id.eq(row.id))
+        .filter(Column::Version.eq(version))
+        .exec(db)
+        .await?;
+    Ok((result.rows_affected == 1).then_some(row))
+}
+
+pub async fn insert_step(db: &impl ConnectionTrait, row: StepRow) -> Result<StepRow, DbErr> {
+    event_step::ActiveModel::from(row).insert(db).await
+}
+
+/// Timeline entries of these events, oldest first.
+pub async fn steps_of(
+    db: &impl ConnectionTrait,
+    event_ids: &[Uuid],
+) -> Result<Vec<StepRow>, DbErr> {
+    Step::find()
+        .filter(event_step::Column::EventId.is_in(event_ids.iter().copied()))
+        .order_by_asc(event_step::Column::CreatedAt)
+        .order_by_asc(event_step::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Open events of a category captured since `since` inside a lat/lng box, within reach.
+#[allow(clippy::too_many_arguments)]
+pub async fn nearby_open(
+    db: &impl ConnectionTrait,
+    reach: &Reach,
+    category: &str,
+    since: DateTime<Utc>,
+    (lat0, lat1, lng0, lng1): (f64, f64, f64, f64),
+    except: Uuid,
+    limit: u64,
+) -> Result<Vec<EventRow>, DbErr> {
+    Entity::find()
+        .filter(reach.condition())
+        .filter(Column::Category.eq(category))
+        .filter(Column::CapturedAt.gte(since))
+        .filter(Column::Lat.between(lat0, lat1))
+        .filter(Column::Lng.between(lng0, lng1))
+        .filter(Column::State.is_in(EventState::OPEN.iter().map(|s| s.as_str())))
+        .filter(Column::Id.ne(except))
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Grids in scope whose boundary box holds the point (the polygon test is the caller's).
+pub async fn grids_around(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    lat: f64,
+    lng: f64,
+) -> Result<Vec<region::Model>, DbErr> {
+    region::Entity::find()
+        .filter(region::Column::Level.eq("GRID"))
+        .filter(region::Column::BboxMinLat.lte(lat))
+        .filter(region::Column::BboxMaxLat.gte(lat))
+        .filter(region::Column::BboxMinLng.lte(lng))
+        .filter(region::Column::BboxMaxLng.gte(lng))
+        .filter(path_in_scope(region::Column::Path, scope))
+        .limit(50)
+        .all(db)
+        .await
+}
+
+fn due_column(stage: DeadlineStage) -> (Column, Column, Column) {
+    match stage {
+        DeadlineStage::Accept => (
+            Column::AcceptDueAt,
+            Column::AcceptMetAt,
+            Column::AcceptBreachedAt,
+        ),
+        DeadlineStage::Plan => (Column::PlanDueAt, Column::PlanMetAt, Column::PlanBreachedAt),
+        DeadlineStage::Close => (
+            Column::CloseDueAt,
+            Column::CloseMetAt,
+            Column::CloseBreachedAt,
+        ),
+    }
+}
+
+/// Events whose `stage` clock has run out unmet and is not yet marked breached.
+pub async fn breach_candidates(
+    db: &impl ConnectionTrait,
+    stage: DeadlineStage,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<EventRow>, DbErr> {
+    let (due, met, breached) = due_column(stage);
+    Entity::find()
+        .filter(due.lt(now))
+        .filter(met.is_null())
+        .filter(breached.is_null())
+        .filter(Column::State.ne(EventState::Suspended.as_str()))
+        .order_by_asc(due)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Marks one breach; `false` when another sweep (or a step that met the clock) came first.
+pub async fn mark_breached(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    stage: DeadlineStage,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let (due, met, breached) = due_column(stage);
+    let result = Entity::update_many()
+        .col_expr(breached, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(due.lt(now))
+        .filter(met.is_null())
+        .filter(breached.is_null())
+        .filter(Column::State.ne(EventState::Suspended.as_str()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// All deadline rules, most specific first.
+pub async fn deadline_rules(db: &impl ConnectionTrait) -> Result<Vec<DeadlineRuleRow>, DbErr> {
+    Rule::find()
+        .order_by_asc(deadline_rule::Column::Category)
+        .order_by_asc(deadline_rule::Column::Priority)
+        .all(db)
+        .await
+}
+
+/// The rules that could apply to a category and priority ('*' is a wildcard).
+pub async fn rules_for(
+    db: &impl ConnectionTrait,
+    category: &str,
+    priority: &str,
+) -> Result<Vec<DeadlineRuleRow>, DbErr> {
+    Rule::find()
+        .filter(deadline_rule::Column::Category.is_in([category, "*"]))
+        .filter(deadline_rule::Column::Priority.is_in([priority, "*"]))
+        .all(db)
+        .await
+}
+
+pub async fn find_rule(
+    db: &impl ConnectionTrait,
+    category: &str,
+    priority: &str,
+) -> Result<Option<DeadlineRuleRow>, DbErr> {
+    Rule::find()
+        .filter(deadline_rule::Column::Category.eq(category))
+        .filter(deadline_rule::Column::Priority.eq(priority))
+        .one(db)
+        .await
+}
+
+pub async fn save_rule(
+    db: &impl ConnectionTrait,
+    row: DeadlineRuleRow,
+    exists: bool,
+) -> Result<DeadlineRuleRow, DbErr> {
+    let model = deadline_rule::ActiveModel::from(row);
+    if exists {
+        model.reset_all().update(db).await
+    } else {
+        model.insert(db).await
+    }
+}
+
+pub async fn credit(db: &impl ConnectionTrait, row: LedgerRow) -> Result<LedgerRow, DbErr> {
+    points_ledger::ActiveModel::from(row).insert(db).await
+}
+
+pub async fn ledger_of_event(
+    db: &impl ConnectionTrait,
+    event_id: Uuid,
+) -> Result<Vec<LedgerRow>, DbErr> {
+    Ledger::find()
+        .filter(points_ledger::Column::EventId.eq(event_id))
+        .all(db)
+        .await
+}
+
+/// Ledger rows of one account, newest first.
+pub async fn ledger_of_account(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    limit: u64,
+) -> Result<Vec<LedgerRow>, DbErr> {
+    Ledger::find()
+        .filter(points_ledger::Column::AccountId.eq(account_id))
+        .order_by_desc(points_ledger::Column::CreatedAt)
+        .order_by_desc(points_ledger::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct LeaderRow {
+    pub account_id: Uuid,
+    pub points: i64,
+    pub accepted_reports: i64,
+    pub on_site_resolutions: i64,
+}
+
+/// Points and accepted reports per account for grids under `path`, in `[from, to)`, best first.
+pub async fn leaderboard(
+    db: &impl ConnectionTrait,
+    path: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<LeaderRow>, DbErr> {
+    let under = Query::select()
+        .column(region::Column::Id)
+        .from(region::Entity)
+        .cond_where(path_in_scope(
+            region::Column::Path,
+            &Scope::Under(vec![path.to_owned()]),
+        ))
+        .to_owned();
+    let reason = |r: &str| {
+        Expr::case(
+            Expr::col(points_ledger::Column::Reason).eq(r),
+            Expr::val(1i64),
+        )
+        .finally(Expr::val(0i64))
+    };
+    let reversal = crate::domain::event::PointsReason::Reversal.as_str();
+    Ledger::find()
+        .select_only()
+        .column(points_ledger::Column::AccountId)
+        .column_as(
+            Expr::col(points_ledger::Column::Points)
+                .sum()
+                .cast_as("BIGINT"),
+            "points",
+        )
+        // A reversed acceptance no longer counts as an accepted report.
+        .column_as(
+            Expr::expr(reason("REPORT_ACCEPTED"))
+                .sum()
+                .sub(Expr::expr(reason(reversal)).sum())
+                .cast_as("BIGINT"),
+            "accepted_reports",
+        )
+        .column_as(
+            Expr::expr(reason("ON_SITE_RESOLUTION"))
+                .sum()
+                .cast_as("BIGINT"),
+            "on_site_resolutions",
+        )
+        .filter(points_ledger::Column::GridId.in_subquery(under))
+        .filter(points_ledger::Column::CreatedAt.gte(from))
+        .filter(points_ledger::Column::CreatedAt.lt(to))
+        .group_by(points_ledger::Column::AccountId)
+        .order_by_desc(Expr::col(points_ledger::Column::Points).sum())
+        .order_by_asc(points_ledger::Column::AccountId)
+        .limit(limit)
+        .into_model::<LeaderRow>()
+        .all(db)
+        .await
+}
