@@ -398,7 +398,7 @@ pub struct ReportInput {
 
 /// Reads uploads into memory, each capped one byte over the limit so an oversized file is
 /// recognised without reading it all.
-fn read_uploads(
+pub(super) fn read_uploads(
     ctx: &Context<'_>,
     field: &str,
     uploads: Vec<Upload>,

@@ -1,6 +1,7 @@
 //! Two-way service claiming over GraphQL: `serviceItems`, `serviceItem`, `serviceClaim`,
 //! `serviceFollowThrough`, and the posting, claiming and claim-step mutations. Nested fields
 //! load through `ServiceLoaders`, batched per request and bound to what the caller may see.
+use super::event::{Photo, read_uploads};
 use super::loaders::Loaders;
 use super::page::{connection, connection_cost};
 use super::people::MemberUnit;
@@ -14,14 +15,16 @@ use crate::domain::service_item::{
     ServiceStepAction, mask_name,
 };
 use crate::error::AppError;
+use crate::service::photo::PhotoOwner;
 use crate::service::service_item::{self as service, Completion, ItemQuery, NewServiceItem};
 use crate::store::member_unit::{self, MemberUnitRow};
+use crate::store::photo::{self as photo_store, PhotoRow};
 use crate::store::region::{self, RegionRow};
 use crate::store::resident::ResidentRow;
 use crate::store::service_item::{self as store, ClaimRow, Figures, ItemRow, StepRow, Viewer};
 use async_graphql::connection::Connection;
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject, Upload};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
@@ -153,6 +156,25 @@ impl Loader<Uuid> for BeneficiaryById {
     }
 }
 
+/// Photos of service items or claims (one owner kind per loader), keyed by owner. Reached only
+/// through an item or claim the caller may see.
+pub struct ServicePhotos {
+    db: DatabaseConnection,
+    kind: &'static str,
+}
+
+impl Loader<Uuid> for ServicePhotos {
+    type Value = Vec<PhotoRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<PhotoRow>>, LoadError> {
+        let rows = photo_store::of_owners(&self.db, self.kind, keys)
+            .await
+            .map_err(db_error)?;
+        Ok(group(rows, |r| r.owner_id))
+    }
+}
+
 /// The loaders of one request, built on first use: what the caller may see depends on the
 /// caller's unit committees, which takes a query to learn, and most requests never touch
 /// service items.
@@ -170,6 +192,8 @@ pub struct Built {
     pub party_region: DataLoader<PartyRegion>,
     pub party_unit: DataLoader<PartyUnit>,
     pub beneficiary_by_id: DataLoader<BeneficiaryById>,
+    pub item_photos: DataLoader<ServicePhotos>,
+    pub claim_photos: DataLoader<ServicePhotos>,
 }
 
 impl ServiceLoaders {
@@ -224,6 +248,20 @@ impl ServiceLoaders {
                 BeneficiaryById {
                     db: db(),
                     scope: self.scope.clone(),
+                },
+                delay,
+            ),
+            item_photos: make(
+                ServicePhotos {
+                    db: db(),
+                    kind: PhotoOwner::ServiceItem(Uuid::nil()).kind(),
+                },
+                delay,
+            ),
+            claim_photos: make(
+                ServicePhotos {
+                    db: db(),
+                    kind: PhotoOwner::ServiceClaim(Uuid::nil()).kind(),
                 },
                 delay,
             ),
@@ -365,6 +403,19 @@ impl ServiceItem {
             .collect())
     }
 
+    /// Pictures posted with the item.
+    async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<Photo>> {
+        Ok(loaders(ctx)
+            .await?
+            .item_photos
+            .load_one(self.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Photo::from)
+            .collect())
+    }
+
     /// Every step taken on the item and its claims, oldest first (entries about claims you
     /// cannot see are left out).
     async fn timeline(&self, ctx: &Context<'_>) -> Result<Vec<ServiceStep>> {
@@ -434,6 +485,19 @@ impl ServiceClaim {
             .load_one(self.item_id)
             .await?
             .map(ServiceItem::from))
+    }
+
+    /// Pictures of the work, from the completion report.
+    async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<Photo>> {
+        Ok(loaders(ctx)
+            .await?
+            .claim_photos
+            .load_one(self.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Photo::from)
+            .collect())
     }
 
     /// The unit side: the claimant of a need, the offerer of an offer.
@@ -602,12 +666,18 @@ pub struct PostServiceItemInput {
     pub region_id: Uuid,
     /// Micro-wishes only: the resident (in the community) the wish is for.
     pub beneficiary_resident_id: Option<Uuid>,
+    /// Up to 9 photos (JPEG, PNG, WebP, HEIC), as GraphQL multipart uploads.
+    #[graphql(default)]
+    pub photos: Vec<Upload>,
 }
 
 #[derive(InputObject)]
 pub struct CompleteClaimInput {
     pub people_served: i32,
     pub notes: Option<String>,
+    /// Up to 9 photos of the work, as GraphQL multipart uploads.
+    #[graphql(default)]
+    pub photos: Vec<Upload>,
 }
 
 #[derive(Default)]
@@ -741,6 +811,7 @@ impl ServiceMutation {
                 due_on: input.due_on,
                 region_id: input.region_id,
                 beneficiary_resident_id: input.beneficiary_resident_id,
+                photos: read_uploads(ctx, "input.photos", input.photos)?,
             },
         )
         .await?;
@@ -833,6 +904,7 @@ impl ServiceMutation {
             Completion {
                 people_served: input.people_served,
                 notes: input.notes,
+                photos: read_uploads(ctx, "input.photos", input.photos)?,
             },
         )
         .await?

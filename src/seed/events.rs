@@ -19,7 +19,7 @@ use uuid::Uuid;
 /// A real 1×1 PNG, so demo photos display.
 const PIXEL_PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 
-fn photo() -> Vec<IncomingPhoto> {
+pub(super) fn photo() -> Vec<IncomingPhoto> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(PIXEL_PNG)
         .unwrap_or_default();

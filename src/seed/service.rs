@@ -106,6 +106,7 @@ fn item(
         due_on,
         region_id,
         beneficiary_resident_id: None,
+        photos: Vec::new(),
     }
 }
 
@@ -113,6 +114,7 @@ fn report(people_served: i32, notes: &str) -> Completion {
     Completion {
         people_served,
         notes: Some(notes.into()),
+        photos: super::events::photo(),
     }
 }
 
@@ -286,22 +288,18 @@ pub(super) async fn demo(state: &AppState, admin: &Actor) -> AppResult<usize> {
 
     // FULL, its claim COMPLETED and awaiting the community's verification.
     c.at(2, 3);
-    if let Some(it) = c
-        .post(
-            &c.worker,
-            item(
-                Need,
-                Project,
-                Safety,
-                fenghuang.id,
-                "整治小区周边私占公共停车位",
-                "居民反映小区周边公共停车位被私设地锁、障碍物占用，需要交警协同清拆并加强巡查。",
-                1,
-                c.due(30),
-            ),
-        )
-        .await?
-    {
+    let mut parking = item(
+        Need,
+        Project,
+        Safety,
+        fenghuang.id,
+        "整治小区周边私占公共停车位",
+        "居民反映小区周边公共停车位被私设地锁、障碍物占用，需要交警协同清拆并加强巡查。",
+        1,
+        c.due(30),
+    );
+    parking.photos = super::events::photo();
+    if let Some(it) = c.post(&c.worker, parking).await? {
         added += 1;
         let parking = claims::claim_service_item(s, &c.police, it.id, None).await?;
         c.at(3, 0);

@@ -38,11 +38,18 @@ pub struct StagedPhoto {
 }
 
 /// Who a photo belongs to. Photos of events and their timeline entries carry the event id, so
-/// that whoever may see the event may see them.
+/// that whoever may see the event may see them. Service items' and claims' photos are seen by
+/// whoever may see the item or the claim.
 #[derive(Debug, Clone, Copy)]
 pub enum PhotoOwner {
     Event(Uuid),
-    EventStep { event_id: Uuid, step_id: Uuid },
+    EventStep {
+        event_id: Uuid,
+        step_id: Uuid,
+    },
+    ServiceItem(Uuid),
+    /// A claim's completion report.
+    ServiceClaim(Uuid),
 }
 
 impl PhotoOwner {
@@ -50,6 +57,8 @@ impl PhotoOwner {
         match self {
             PhotoOwner::Event(_) => "EVENT",
             PhotoOwner::EventStep { .. } => "EVENT_STEP",
+            PhotoOwner::ServiceItem(_) => "SERVICE_ITEM",
+            PhotoOwner::ServiceClaim(_) => "SERVICE_CLAIM",
         }
     }
 
@@ -57,6 +66,7 @@ impl PhotoOwner {
         match self {
             PhotoOwner::Event(id) => (id, Some(id)),
             PhotoOwner::EventStep { event_id, step_id } => (step_id, Some(event_id)),
+            PhotoOwner::ServiceItem(id) | PhotoOwner::ServiceClaim(id) => (id, None),
         }
     }
 }
@@ -166,6 +176,12 @@ pub async fn open(
             event_store::find(&state.db, event_id, &Reach::of(principal))
                 .await?
                 .is_some()
+        }
+        ("SERVICE_ITEM", _) => {
+            crate::service::service_item::may_see_item(state, principal, row.owner_id).await?
+        }
+        ("SERVICE_CLAIM", _) => {
+            crate::service::service_item::may_see_claim(state, principal, row.owner_id).await?
         }
         _ => false,
     };

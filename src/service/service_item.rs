@@ -21,6 +21,7 @@ use crate::domain::service_item::{
 };
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, Outcome};
+use crate::service::photo::{self, IncomingPhoto, PhotoOwner};
 use crate::service::region::find_at_level;
 use crate::state::AppState;
 use crate::store::region::{self, RegionRow};
@@ -199,6 +200,7 @@ pub struct NewServiceItem {
     pub region_id: Uuid,
     /// Micro-wishes only: the resident the wish is for.
     pub beneficiary_resident_id: Option<Uuid>,
+    pub photos: Vec<IncomingPhoto>,
 }
 
 #[tracing::instrument(skip_all, fields(actor = %actor.principal.account_id))]
@@ -274,6 +276,8 @@ pub async fn post_service_item(
             )
         }
     };
+    // Checked and stored only once everything else passed; rows are written with the item.
+    let staged = photo::stage(state, "photos", input.photos).await?;
     let now = state.now();
     let row = ItemRow {
         id: Uuid::now_v7(),
@@ -297,6 +301,14 @@ pub async fn post_service_item(
     };
     let txn = begin_write(state).await?;
     let row = store::insert_item(&txn, row).await?;
+    photo::attach(
+        &txn,
+        PhotoOwner::ServiceItem(row.id),
+        &staged,
+        me.account_id,
+        now,
+    )
+    .await?;
     record(
         &txn,
         Some(actor),
@@ -313,6 +325,7 @@ pub async fn post_service_item(
             detail: json!({
                 "direction": row.direction, "kind": row.kind, "category": row.category,
                 "capacity": row.capacity, "dueOn": row.due_on, "unit": row.posted_by_unit_id,
+                "photos": staged.len(),
             }),
         },
     )
@@ -667,6 +680,7 @@ pub async fn claim_service_item(
 pub struct Completion {
     pub people_served: i32,
     pub notes: Option<String>,
+    pub photos: Vec<IncomingPhoto>,
 }
 
 #[tracing::instrument(skip_all, fields(actor = %actor.principal.account_id, claim = %claim_id))]
@@ -752,13 +766,17 @@ async fn step_claim(
     let from = claim_state_of(&claim)?;
     let to = step.next(from)?;
     let note = parse_note("note", note.as_deref())?;
-    let report = match completion {
-        Some(c) => ClaimReport {
-            people_served: Some(parse_people_served(c.people_served)?),
-            notes: parse_note("notes", c.notes.as_deref())?,
-        },
-        None => ClaimReport::default(),
+    let (report, photos) = match completion {
+        Some(c) => (
+            ClaimReport {
+                people_served: Some(parse_people_served(c.people_served)?),
+                notes: parse_note("notes", c.notes.as_deref())?,
+            },
+            c.photos,
+        ),
+        None => (ClaimReport::default(), Vec::new()),
     };
+    let staged = photo::stage(state, "photos", photos).await?;
     let now = state.now();
     let txn = begin_write(state).await?;
     let Some(moved) = store::move_claim(&txn, claim.id, from, to, report, now).await? else {
@@ -772,6 +790,14 @@ async fn step_claim(
             .err()
             .unwrap_or_else(|| AppError::conflict(None, "该认领刚被他人更新，请刷新后重试")));
     };
+    photo::attach(
+        &txn,
+        PhotoOwner::ServiceClaim(moved.id),
+        &staged,
+        me.account_id,
+        now,
+    )
+    .await?;
     let (item_after, item_change) = if step.frees_place() {
         match store::give_place_back(&txn, item.id, now).await? {
             Some((before, after)) => {
@@ -807,7 +833,7 @@ async fn step_claim(
             },
             detail: json!({
                 "item": item.id, "from": from.as_str(), "to": to.as_str(),
-                "peopleServed": moved.people_served,
+                "peopleServed": moved.people_served, "photos": staged.len(),
             }),
         },
     )
@@ -985,6 +1011,24 @@ pub async fn list_service_items(
 pub async fn find_service_item(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ItemRow> {
     let viewer = viewer(state, &actor.principal).await?;
     visible_item(state, &viewer, id).await
+}
+
+/// May this caller see the item (for its photos)? Grid members see no items.
+pub async fn may_see_item(state: &AppState, me: &Principal, id: Uuid) -> AppResult<bool> {
+    Ok(match viewer(state, me).await {
+        Ok(viewer) => store::find_item(&state.db, id, &viewer).await?.is_some(),
+        Err(AppError::Forbidden(_)) => false,
+        Err(e) => return Err(e),
+    })
+}
+
+/// May this caller see the claim (for its completion photos)?
+pub async fn may_see_claim(state: &AppState, me: &Principal, id: Uuid) -> AppResult<bool> {
+    Ok(match viewer(state, me).await {
+        Ok(viewer) => store::find_claim(&state.db, id, &viewer).await?.is_some(),
+        Err(AppError::Forbidden(_)) => false,
+        Err(e) => return Err(e),
+    })
 }
 
 pub async fn find_service_claim(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ClaimRow> {

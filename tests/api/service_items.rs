@@ -1160,8 +1160,8 @@ async fn nested_fields_of_a_page_cost_the_same_statements_for_2_or_20_items() {
     }
     let query = |n: usize| {
         format!(
-            "{{serviceItems(first:{n}){{edges{{node{{id region{{name}} offeredBy{{name}} beneficiary{{maskedName}}
-              claims{{state unit{{name}} community{{name}} item{{id}}}} timeline{{action}}}}}}}}}}"
+            "{{serviceItems(first:{n}){{edges{{node{{id region{{name}} offeredBy{{name}} beneficiary{{maskedName}} photos{{url}}
+              claims{{state unit{{name}} community{{name}} item{{id}} photos{{url}}}} timeline{{action}}}}}}}}}}"
         )
     };
     for token in [&w.c1_worker.access, &w.c1_liaison.access] {
@@ -1287,4 +1287,156 @@ async fn the_demo_data_has_items_and_claims_in_every_state() {
     assert_eq!(wish["beneficiary"], Value::Null);
     assert!(wish["beneficiarySummary"].is_string());
     assert_eq!(wish["claims"][0]["state"], "CLAIMED");
+}
+
+/// A GraphQL multipart request (spec: operations, map, files) with one file per variable path.
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    variables: Value,
+    files: Vec<(&str, Vec<u8>)>,
+) -> Value {
+    let mut map = serde_json::Map::new();
+    for (i, (path, _)) in files.iter().enumerate() {
+        map.insert(i.to_string(), json!([format!("variables.{path}")]));
+    }
+    let mut form = reqwest::multipart::Form::new()
+        .text(
+            "operations",
+            json!({"query": query, "variables": variables}).to_string(),
+        )
+        .text("map", Value::Object(map).to_string());
+    for (i, (_, bytes)) in files.into_iter().enumerate() {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(format!("{i}.jpg"))
+            .mime_str("image/jpeg")
+            .unwrap();
+        form = form.part(i.to_string(), part);
+    }
+    app.client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Bytes a JPEG decoder would start on.
+fn jpeg(seed: u8, len: usize) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bytes.extend((0..len - 4).map(|i| (i as u8).wrapping_add(seed)));
+    bytes
+}
+
+async fn fetch(app: &TestApp, token: &str, url: &str) -> (u16, Vec<u8>) {
+    let res = app
+        .client
+        .get(format!("{}{}", app.address, url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn items_and_completion_reports_carry_photos_seen_only_by_who_sees_them() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let admin = w.admin.access.as_str();
+    join(&app, admin, &w.unit_id, &w.c1).await;
+    let other = unit(&app, admin, "碧桂园物业党支部", "13700000009", &[&w.c1]).await;
+    let worker = &w.c1_worker.access;
+    let police = &w.c1_liaison.access;
+    let post_q = "mutation($i:PostServiceItemInput!){postServiceItem(input:$i){id photos{id url contentType sizeBytes}}}";
+
+    // A text file claiming to be a JPEG is refused and nothing is posted.
+    let mut vars = item_input("NEED", &w.c1, "带照片的需求", 1, "2026-11-20");
+    vars["i"]["photos"] = json!([null]);
+    let body = upload(
+        &app,
+        worker,
+        post_q,
+        vars.clone(),
+        vec![("i.photos.0", b"<html>not a photo</html>".to_vec())],
+    )
+    .await;
+    assert_code(&body, "BAD_USER_INPUT");
+    assert_eq!(error_field(&body), Some("photos.0"));
+    let list = app.gql(Some(worker), LIST, json!({})).await;
+    assert!(node_ids(&list["data"]["serviceItems"]).is_empty());
+
+    vars["i"]["photos"] = json!([null, null]);
+    let wall = jpeg(3, 1500);
+    let body = upload(
+        &app,
+        worker,
+        post_q,
+        vars,
+        vec![("i.photos.0", wall.clone()), ("i.photos.1", jpeg(5, 900))],
+    )
+    .await;
+    assert_ok(&body);
+    let posted = &body["data"]["postServiceItem"];
+    let id = posted["id"].as_str().unwrap().to_owned();
+    let photos = posted["photos"].as_array().unwrap();
+    assert_eq!(photos.len(), 2);
+    assert_eq!(photos[0]["sizeBytes"], 1500);
+    let item_url = photos[0]["url"].as_str().unwrap().to_owned();
+    // The claimable unit sees the picture; another sub-district and grid members do not.
+    assert_eq!(fetch(&app, police, &item_url).await, (200, wall));
+    assert_eq!(fetch(&app, &w.sd2_admin.access, &item_url).await.0, 404);
+    assert_eq!(fetch(&app, &w.g1_member.access, &item_url).await.0, 404);
+
+    let c = claim(&app, police, &id).await;
+    assert_ok(&step(&app, police, START, &c).await);
+    let done = jpeg(9, 700);
+    let body = upload(
+        &app,
+        police,
+        "mutation($c:UUID!,$i:CompleteClaimInput!){completeClaim(claimId:$c,input:$i){id state photos{url}}}",
+        json!({"c": c, "i": {"peopleServed": 4, "notes": "已清理", "photos": [null]}}),
+        vec![("i.photos.0", done.clone())],
+    )
+    .await;
+    assert_ok(&body);
+    assert_eq!(body["data"]["completeClaim"]["state"], "COMPLETED");
+    let claim_url = body["data"]["completeClaim"]["photos"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The community verifying it sees the report's picture; a unit that is not party does not.
+    assert_eq!(fetch(&app, worker, &claim_url).await, (200, done));
+    assert_eq!(fetch(&app, &other.liaison.access, &claim_url).await.0, 404);
+    assert_eq!(fetch(&app, &w.sd2_admin.access, &claim_url).await.0, 404);
+    let it = item(&app, worker, &id).await;
+    assert_eq!(it["state"], "FULL");
+    let seen = app
+        .gql(
+            Some(worker),
+            "query($id:UUID!){serviceItem(id:$id){photos{id} claims{photos{id}}}}",
+            json!({"id": id}),
+        )
+        .await;
+    assert_ok(&seen);
+    assert_eq!(
+        seen["data"]["serviceItem"]["photos"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        seen["data"]["serviceItem"]["claims"][0]["photos"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
