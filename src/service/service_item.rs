@@ -392,6 +392,14 @@ async fn require_poster(state: &AppState, me: &Principal, item: &ItemRow) -> App
     }
 }
 
+/// The item row, locked for the rest of the transaction (PostgreSQL; SQLite write transactions
+/// hold the whole database already).
+async fn locked_item(txn: &DatabaseTransaction, id: Uuid) -> AppResult<ItemRow> {
+    store::lock_item(txn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("服务项目"))
+}
+
 fn item_transition_error(state: ServiceItemState, verb: &str) -> AppError {
     AppError::invalid_transition(
         state.as_str(),
@@ -435,25 +443,25 @@ async fn end_item(
     let note = parse_note("note", note.as_deref())?;
     let cancelling = to == ServiceItemState::Cancelled;
     let verb = if cancelling { "取消" } else { "关闭" };
-    let from = item_state_of(&item)?;
-    if !matches!(from, ServiceItemState::Open | ServiceItemState::Full) {
-        return Err(item_transition_error(from, verb));
-    }
-    if cancelling && item.active_claims > 0 {
-        return Err(AppError::conflict(None, "已有认领，不能取消；可改为关闭"));
-    }
     let now = state.now();
     let txn = begin_write(state).await?;
-    let Some(row) = store::set_item_state(&txn, id, from, to, cancelling, now).await? else {
-        // Moved, or claimed, since we looked.
-        txn.rollback().await?;
-        let current = visible_item(state, &viewer, id).await?;
-        let current_state = item_state_of(&current)?;
-        if current_state == from {
-            return Err(AppError::conflict(None, "已有认领，不能取消；可改为关闭"));
-        }
-        return Err(item_transition_error(current_state, verb));
+    // Read under the row lock, so the state we check is the one we change.
+    let current = locked_item(&txn, id).await?;
+    let from = item_state_of(&current)?;
+    let refusal = if !matches!(from, ServiceItemState::Open | ServiceItemState::Full) {
+        Some(item_transition_error(from, verb))
+    } else if cancelling && current.active_claims > 0 {
+        Some(AppError::conflict(None, "已有认领，不能取消；可改为关闭"))
+    } else {
+        None
     };
+    if let Some(err) = refusal {
+        txn.rollback().await?;
+        return Err(err);
+    }
+    let row = store::set_item_state(&txn, id, from, to, cancelling, now)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("locked item {id} did not change")))?;
     record(
         &txn,
         Some(actor),
@@ -497,18 +505,21 @@ pub async fn reschedule_service_item(
     require_poster(state, me, &item).await?;
     let due_on = parse_due_on(due_on, today(state))?;
     let note = parse_note("note", note.as_deref())?;
-    let current = item_state_of(&item)?;
-    if !matches!(current, ServiceItemState::Open | ServiceItemState::Full) {
-        return Err(item_transition_error(current, "调整截止日期"));
-    }
     let now = state.now();
     let txn = begin_write(state).await?;
-    let Some(row) = store::set_due_on(&txn, id, due_on, now).await? else {
+    let current = locked_item(&txn, id).await?;
+    let current_state = item_state_of(&current)?;
+    if !matches!(
+        current_state,
+        ServiceItemState::Open | ServiceItemState::Full
+    ) {
         txn.rollback().await?;
-        let current = item_state_of(&visible_item(state, &viewer, id).await?)?;
-        return Err(item_transition_error(current, "调整截止日期"));
-    };
-    let text = format!("截止日期 {} → {}", item.due_on, due_on);
+        return Err(item_transition_error(current_state, "调整截止日期"));
+    }
+    let row = store::set_due_on(&txn, id, due_on, now)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("locked item {id} did not change")))?;
+    let text = format!("截止日期 {} → {}", current.due_on, due_on);
     record(
         &txn,
         Some(actor),
@@ -524,7 +535,7 @@ pub async fn reschedule_service_item(
                 None => text,
             }),
             audit_action: "service_item.reschedule",
-            detail: json!({ "from": item.due_on, "to": due_on }),
+            detail: json!({ "from": current.due_on, "to": due_on }),
         },
     )
     .await?;

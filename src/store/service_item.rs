@@ -277,6 +277,12 @@ pub async fn take_place(
     Ok(rows.into_iter().next())
 }
 
+/// The item row, locked until the transaction ends (`SELECT … FOR UPDATE` on PostgreSQL;
+/// SQLite has no row locks, and its write transactions exclude each other anyway).
+pub async fn lock_item(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<ItemRow>, DbErr> {
+    Entity::find_by_id(id).lock_exclusive().one(db).await
+}
+
 /// Gives one place back (a claim was withdrawn or released); a `FULL` item opens again, a
 /// closed one stays closed. The item row is locked first (PostgreSQL; SQLite write transactions
 /// are serial anyway) so the state it had before is exact. Returns (before, after).
@@ -285,7 +291,7 @@ pub async fn give_place_back(
     item_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<(ItemRow, ItemRow)>, DbErr> {
-    let Some(before) = Entity::find_by_id(item_id).lock_exclusive().one(db).await? else {
+    let Some(before) = lock_item(db, item_id).await? else {
         return Ok(None);
     };
     let rows = Entity::update_many()
