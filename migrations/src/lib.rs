@@ -1,6 +1,8 @@
 //! Database migrations, one file per change. Never edit a migration that has landed; add a new one.
 pub use sea_orm_migration::prelude::*;
 
+/// Column and index builders shared by the later migrations.
+mod columns;
 mod m20261121_000001_foundation;
 mod m20261121_000002_people;
 mod m20261121_000003_events;

@@ -1,5 +1,6 @@
 //! Events: reports with their handling state and deadline clocks, the immutable timeline,
 //! related residents, photos (shared with other owners), deadline rules and the points ledger.
+use crate::columns::{fk, index, ts, ts_null, unique_index};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -137,17 +138,6 @@ enum PointsLedger {
     CreatedAt,
 }
 
-fn ts(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .not_null()
-        .take()
-}
-
-fn ts_null(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).timestamp_with_time_zone().null().take()
-}
-
 fn text(col: impl IntoIden, len: u32) -> ColumnDef {
     ColumnDef::new(col).string_len(len).not_null().take()
 }
@@ -166,36 +156,6 @@ fn uuid_null(col: impl IntoIden) -> ColumnDef {
 
 fn minutes(col: impl IntoIden) -> ColumnDef {
     ColumnDef::new(col).integer().not_null().take()
-}
-
-fn fk(
-    name: &str,
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .to_owned()
-}
-
-async fn index(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden,
-    cols: Vec<DynIden>,
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut stmt = Index::create();
-    stmt.name(name).table(table);
-    for col in cols {
-        stmt.col(col);
-    }
-    if unique {
-        stmt.unique();
-    }
-    manager.create_index(stmt.to_owned()).await
 }
 
 #[async_trait::async_trait]
@@ -309,7 +269,6 @@ impl MigrationTrait for Migration {
                 name,
                 Event::Table,
                 cols.into_iter().map(|c| c.into_iden()).collect(),
-                false,
             )
             .await?;
         }
@@ -346,7 +305,6 @@ impl MigrationTrait for Migration {
             "ix_event_step_event",
             EventStep::Table,
             vec![EventStep::EventId.into_iden(), EventStep::Id.into_iden()],
-            false,
         )
         .await?;
 
@@ -403,7 +361,6 @@ impl MigrationTrait for Migration {
                 Photo::OwnerId.into_iden(),
                 Photo::Position.into_iden(),
             ],
-            false,
         )
         .await?;
         index(
@@ -411,7 +368,6 @@ impl MigrationTrait for Migration {
             "ix_photo_event",
             Photo::Table,
             vec![Photo::EventId.into_iden()],
-            false,
         )
         .await?;
 
@@ -436,7 +392,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(
+        unique_index(
             manager,
             "ux_deadline_rule",
             DeadlineRule::Table,
@@ -444,7 +400,6 @@ impl MigrationTrait for Migration {
                 DeadlineRule::Category.into_iden(),
                 DeadlineRule::Priority.into_iden(),
             ],
-            true,
         )
         .await?;
 
@@ -478,7 +433,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         // One credit per event and reason: a retried step cannot pay twice.
-        index(
+        unique_index(
             manager,
             "ux_points_event_reason",
             PointsLedger::Table,
@@ -486,7 +441,6 @@ impl MigrationTrait for Migration {
                 PointsLedger::EventId.into_iden(),
                 PointsLedger::Reason.into_iden(),
             ],
-            true,
         )
         .await?;
         index(
@@ -497,7 +451,6 @@ impl MigrationTrait for Migration {
                 PointsLedger::GridId.into_iden(),
                 PointsLedger::CreatedAt.into_iden(),
             ],
-            false,
         )
         .await?;
         Ok(())

@@ -241,7 +241,7 @@ impl Event {
             .await?
             .unwrap_or_default()
             .into_iter()
-            .map(TimelineEntry)
+            .map(TimelineEntry::from)
             .collect())
     }
     /// Accept, plan and close clocks with their status now.
@@ -283,16 +283,23 @@ async fn load_event(ctx: &Context<'_>, id: Option<Uuid>) -> Result<Option<Event>
     Ok(loaders.event_by_id.load_one(id).await?.map(Event))
 }
 
-/// One immutable step of an event's handling.
-pub struct TimelineEntry(StepRow);
+/// One immutable step of an event's handling, with its detail parsed once.
+pub struct TimelineEntry(StepRow, serde_json::Value);
 
-impl TimelineEntry {
-    fn detail(&self) -> serde_json::Value {
-        self.0
+impl From<StepRow> for TimelineEntry {
+    fn from(row: StepRow) -> Self {
+        let detail = row
             .detail
             .as_deref()
             .and_then(|d| serde_json::from_str(d).ok())
-            .unwrap_or(serde_json::Value::Null)
+            .unwrap_or(serde_json::Value::Null);
+        TimelineEntry(row, detail)
+    }
+}
+
+impl TimelineEntry {
+    fn detail(&self) -> &serde_json::Value {
+        &self.1
     }
 }
 
@@ -416,7 +423,7 @@ pub(super) fn read_uploads(
                 .take(max + 1)
                 .read_to_end(&mut bytes)
                 .map_err(|_| bad())?;
-            Ok(IncomingPhoto { bytes })
+            Ok(IncomingPhoto::new(bytes))
         })
         .collect()
 }
@@ -684,7 +691,11 @@ impl EventMutation {
     ) -> Result<Vec<SyncResult>> {
         let actor = actor(ctx)?;
         if reports.len() > service::MAX_SYNC {
-            return Err(AppError::bad_input("reports", "一次最多同步 50 条上报").into());
+            return Err(AppError::bad_input(
+                "reports",
+                format!("一次最多同步 {} 条上报", service::MAX_SYNC),
+            )
+            .into());
         }
         let mut ids = Vec::with_capacity(reports.len());
         let mut parsed = Vec::with_capacity(reports.len());

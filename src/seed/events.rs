@@ -23,7 +23,7 @@ pub(super) fn photo() -> Vec<IncomingPhoto> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(PIXEL_PNG)
         .unwrap_or_default();
-    vec![IncomingPhoto { bytes }]
+    vec![IncomingPhoto::new(bytes)]
 }
 
 fn demo_id(n: u128) -> Uuid {

@@ -38,7 +38,7 @@ pub struct NewReport {
 }
 
 const MAX_RELATED_RESIDENTS: usize = 20;
-/// Reports per `syncReports` call.
+/// Reports per `syncReports` call (each is filed by `report_event`).
 pub const MAX_SYNC: usize = 50;
 
 fn text(field: &str, raw: &str, min: usize, max: usize) -> AppResult<String> {
@@ -76,11 +76,7 @@ fn payload_hash(
 ) -> String {
     let mut residents = input.resident_ids.clone();
     residents.sort();
-    let photos: Vec<String> = input
-        .photos
-        .iter()
-        .map(|p| hex::encode(Sha256::digest(&p.bytes)))
-        .collect();
+    let photos: Vec<&str> = input.photos.iter().map(|p| p.sha256()).collect();
     let canonical = json!({
         "category": input.category.as_str(),
         "source": input.source.as_str(),
@@ -343,25 +339,6 @@ async fn insert_report(
     .await?;
     txn.commit().await?;
     Ok(row)
-}
-
-/// An app back online sends its queue: each report stands or falls alone, results in order.
-pub async fn sync_reports(
-    state: &AppState,
-    actor: &Actor,
-    reports: Vec<NewReport>,
-) -> AppResult<Vec<AppResult<EventRow>>> {
-    if reports.len() > MAX_SYNC {
-        return Err(AppError::bad_input(
-            "reports",
-            format!("一次最多同步 {MAX_SYNC} 条上报"),
-        ));
-    }
-    let mut results = Vec::with_capacity(reports.len());
-    for report in reports {
-        results.push(report_event(state, actor, report).await);
-    }
-    Ok(results)
 }
 
 #[allow(clippy::too_many_arguments)]

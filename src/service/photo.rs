@@ -24,9 +24,22 @@ pub fn local_store(data_dir: &std::path::Path) -> anyhow::Result<Arc<dyn ObjectS
     ))
 }
 
-/// A photo as it arrived in a request, before any check.
+/// A photo as it arrived in a request, before any check, with its content hash (computed
+/// once: it names the stored blob and is part of a report's idempotency payload).
 pub struct IncomingPhoto {
-    pub bytes: Vec<u8>,
+    bytes: Vec<u8>,
+    sha256: String,
+}
+
+impl IncomingPhoto {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        IncomingPhoto { bytes, sha256 }
+    }
+
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
 }
 
 /// A photo that passed the checks and is in the store, waiting for its row.
@@ -105,10 +118,11 @@ pub async fn stage(
         }
         let format = sniff(&photo.bytes)
             .ok_or_else(|| AppError::bad_input(at, "只接受 JPEG、PNG、WebP 或 HEIC 格式的照片"))?;
-        checked.push((format, hex::encode(Sha256::digest(&photo.bytes))));
+        checked.push(format);
     }
     let mut staged = Vec::with_capacity(photos.len());
-    for (photo, (format, sha256)) in photos.into_iter().zip(checked) {
+    for (photo, format) in photos.into_iter().zip(checked) {
+        let sha256 = photo.sha256;
         let path = object_path(&sha256);
         let size = photo.bytes.len() as i64;
         if state.photos.head(&path).await.is_err() {
