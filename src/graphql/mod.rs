@@ -9,6 +9,8 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuil
 pub mod account;
 /// `auditLog`.
 pub mod audit;
+/// Bounds on the document around the parser: nesting, root fields, aliases, list sizes.
+pub mod guard;
 /// Gives every error `extensions.code` and the request id; counts errors by code.
 pub mod errors;
 /// Events: reporting, workflow, lists, duplicates, deadlines, leaderboard.
@@ -69,7 +71,8 @@ pub fn schema_builder(
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(32)
-    .limit_directives(8);
+    .limit_directives(8)
+    .extension(guard::DocumentGuard::new(limits));
     if settings.is_production() {
         builder = builder.disable_introspection().disable_suggestions();
     }
