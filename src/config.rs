@@ -144,7 +144,10 @@ where
     T::Err: std::error::Error + Send + Sync + 'static,
 {
     if let Some(raw) = var(name) {
-        *target = raw.trim().parse().with_context(|| format!("{name}={raw:?}"))?;
+        *target = raw
+            .trim()
+            .parse()
+            .with_context(|| format!("{name}={raw:?}"))?;
     }
     Ok(())
 }
@@ -208,7 +211,10 @@ impl Settings {
         parse_into("GRIDHUB_MAX_ROOT_FIELDS", &mut limits.max_root_fields)?;
         parse_into("GRIDHUB_MAX_ALIASES", &mut limits.max_aliases)?;
         parse_into("GRIDHUB_MAX_LIST_ITEMS", &mut limits.max_list_items)?;
-        secs_into("GRIDHUB_BODY_IDLE_TIMEOUT_SECS", &mut limits.body_idle_timeout)?;
+        secs_into(
+            "GRIDHUB_BODY_IDLE_TIMEOUT_SECS",
+            &mut limits.body_idle_timeout,
+        )?;
         secs_into("GRIDHUB_BODY_TIMEOUT_SECS", &mut limits.body_timeout)?;
         secs_into("GRIDHUB_UPLOAD_TIMEOUT_SECS", &mut limits.upload_timeout)?;
         let rates = &mut settings.rates;
@@ -216,11 +222,17 @@ impl Settings {
         parse_into("GRIDHUB_RATE_ANON_BURST", &mut rates.anonymous_burst)?;
         parse_into("GRIDHUB_RATE_ACCOUNT_PER_SEC", &mut rates.account_per_sec)?;
         parse_into("GRIDHUB_RATE_ACCOUNT_BURST", &mut rates.account_burst)?;
-        parse_into("GRIDHUB_TRUST_FORWARDED_FOR", &mut rates.trust_forwarded_for)?;
+        parse_into(
+            "GRIDHUB_TRUST_FORWARDED_FOR",
+            &mut rates.trust_forwarded_for,
+        )?;
         let server = &mut settings.server;
         parse_into("GRIDHUB_MAX_CONNECTIONS", &mut server.max_connections)?;
         secs_into("GRIDHUB_DRAIN_SECS", &mut server.drain_period)?;
-        secs_into("GRIDHUB_SHUTDOWN_TIMEOUT_SECS", &mut server.shutdown_timeout)?;
+        secs_into(
+            "GRIDHUB_SHUTDOWN_TIMEOUT_SECS",
+            &mut server.shutdown_timeout,
+        )?;
         if let Some(secs) = var("GRIDHUB_CLAIM_SWEEP_SECS") {
             let secs: u64 = secs.parse().context("GRIDHUB_CLAIM_SWEEP_SECS")?;
             settings.claim_sweep_interval = (secs > 0).then(|| Duration::from_secs(secs));

@@ -20,6 +20,8 @@ pub mod error;
 pub mod graphql;
 /// HTTP routes and middleware.
 pub mod http;
+/// Background jobs (sweeps) under one supervisor.
+pub mod jobs;
 /// Encryption and keyed hashing of personal data.
 pub mod pii;
 /// The demo data set (`gridhub seed demo`).

@@ -35,7 +35,11 @@ pub fn retry_hint(response: &Response) -> Option<RetryHint> {
             Some("RATE_LIMITED") => "RATE_LIMITED",
             _ => continue,
         };
-        let after_secs = match error.extensions.as_ref().and_then(|e| e.get("retryAfterSeconds")) {
+        let after_secs = match error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("retryAfterSeconds"))
+        {
             Some(Value::Number(n)) => n.as_u64().unwrap_or(1),
             _ => 1,
         };

@@ -3,10 +3,10 @@
 //! fields, aliases, session mutations, list sizes and arguments on `__typename`. Each refusal is
 //! a coded error; what passes goes on to validation, depth and complexity limits.
 use crate::config::Limits;
+use async_graphql::ValidationResult;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
 };
-use async_graphql::ValidationResult;
 use async_graphql::parser::types::{
     ExecutableDocument, FragmentDefinition, OperationType, Selection, SelectionSet,
 };
@@ -140,10 +140,7 @@ impl Walk<'_> {
                     {
                         let mut error = refuse(
                             "BAD_USER_INPUT",
-                            format!(
-                                "Unknown argument \"{}\" on field \"__typename\"",
-                                name.node
-                            ),
+                            format!("Unknown argument \"{}\" on field \"__typename\"", name.node),
                             Some(name.pos),
                         );
                         if let Some(ext) = error.extensions.as_mut() {
@@ -237,7 +234,12 @@ pub fn check_document(
         let op = &operation.node;
         walk.check_set(&op.selection_set.node, &mut tally)?;
         let mut root = Tally::default();
-        walk.count_root(&op.selection_set.node, op.ty, &mut HashSet::new(), &mut root);
+        walk.count_root(
+            &op.selection_set.node,
+            op.ty,
+            &mut HashSet::new(),
+            &mut root,
+        );
         if root.root_fields > limits.max_root_fields {
             return Err(too_complex(
                 format!(
@@ -348,7 +350,10 @@ mod tests {
     fn nesting_is_counted_outside_strings_and_comments() {
         assert!(!nesting_exceeds("{ a { b { c } } }", 3));
         assert!(nesting_exceeds("{ a { b { c { d } } } }", 3));
-        assert!(nesting_exceeds(&format!("{{ __typename(a: {}", "[".repeat(5000)), 64));
+        assert!(nesting_exceeds(
+            &format!("{{ __typename(a: {}", "[".repeat(5000)),
+            64
+        ));
         // Brackets in strings, block strings and comments do not count.
         let s = format!(
             "{{ a(x: \"{}\", y: \"\"\"{}\\\"\"\" ]]\"\"\") # {}\n }}",

@@ -9,12 +9,12 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuil
 pub mod account;
 /// `auditLog`.
 pub mod audit;
-/// Bounds on the document around the parser: nesting, root fields, aliases, list sizes.
-pub mod guard;
 /// Gives every error `extensions.code` and the request id; counts errors by code.
 pub mod errors;
 /// Events: reporting, workflow, lists, duplicates, deadlines, leaderboard.
 pub mod event;
+/// Bounds on the document around the parser: nesting, root fields, aliases, list sizes.
+pub mod guard;
 /// `labels`: zh-CN display labels of every enum.
 pub mod labels;
 /// Per-request DataLoaders for nested look-ups, each bound to the caller's scope.

@@ -109,7 +109,9 @@ fn points_at_variable(variables: &Variables, path: &str) -> bool {
     };
     parts
         .try_fold(first, |current, part| match current {
-            async_graphql::Value::List(items) => part.parse::<usize>().ok().and_then(|i| items.get(i)),
+            async_graphql::Value::List(items) => {
+                part.parse::<usize>().ok().and_then(|i| items.get(i))
+            }
             async_graphql::Value::Object(fields) => fields.get(part),
             _ => None,
         })
@@ -165,8 +167,8 @@ pub async fn read_multipart(
             }
             Some("map") if request.is_some() && map.is_none() => {
                 let bytes = field.bytes().await.map_err(multer_refusal)?;
-                let parsed: HashMap<String, Vec<String>> = serde_json::from_slice(&bytes)
-                    .map_err(|_| {
+                let parsed: HashMap<String, Vec<String>> =
+                    serde_json::from_slice(&bytes).map_err(|_| {
                         refusal(
                             StatusCode::BAD_REQUEST,
                             "map 须为 {\"文件字段\": [\"variables.路径\"]}",
@@ -214,9 +216,9 @@ pub async fn read_multipart(
                     })?;
                     use std::io::Seek;
                     let mut content = content;
-                    content
-                        .rewind()
-                        .map_err(|_| refusal(StatusCode::INSUFFICIENT_STORAGE, "无法暂存上传文件"))?;
+                    content.rewind().map_err(|_| {
+                        refusal(StatusCode::INSUFFICIENT_STORAGE, "无法暂存上传文件")
+                    })?;
                     request.set_upload(
                         &path,
                         UploadValue {
@@ -235,9 +237,8 @@ pub async fn read_multipart(
             }
         }
     }
-    let request = request.ok_or_else(|| {
-        refusal(StatusCode::BAD_REQUEST, "multipart 请求缺少 operations")
-    })?;
+    let request =
+        request.ok_or_else(|| refusal(StatusCode::BAD_REQUEST, "multipart 请求缺少 operations"))?;
     match map {
         None => Err(refusal(StatusCode::BAD_REQUEST, "multipart 请求缺少 map")),
         Some(rest) if !rest.is_empty() => Err(refusal(

@@ -5,8 +5,8 @@ use super::Shared;
 use super::body;
 use super::request_id::RequestId;
 use crate::auth::principal::{Actor, Scope};
-use crate::error::AppError;
 use crate::budget::Payer;
+use crate::error::AppError;
 use crate::graphql::guard;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{Caller, RequestId as GqlRequestId};
@@ -59,11 +59,7 @@ fn hint_status(code: &str) -> StatusCode {
 }
 
 /// A coded error refused before execution, with the status and `Retry-After` it calls for.
-fn error_response(
-    error: AppError,
-    rid: &str,
-    metrics: &crate::telemetry::Metrics,
-) -> HttpResponse {
+fn error_response(error: AppError, rid: &str, metrics: &crate::telemetry::Metrics) -> HttpResponse {
     let mut response = async_graphql::Response::from_errors(vec![
         async_graphql::Error::from(error).into_server_error(async_graphql::Pos::default()),
     ]);
@@ -104,7 +100,11 @@ fn body_kind(req: &HttpRequest) -> Option<BodyKind> {
         return Some(BodyKind::Json);
     };
     let mime: actix_web::mime::Mime = raw.to_str().ok()?.parse().ok()?;
-    match (mime.type_().as_str(), mime.subtype().as_str(), mime.suffix()) {
+    match (
+        mime.type_().as_str(),
+        mime.subtype().as_str(),
+        mime.suffix(),
+    ) {
         ("application", "json", None) => Some(BodyKind::Json),
         ("application", "graphql-response", Some(suffix)) if suffix == "json" => {
             Some(BodyKind::Json)
@@ -262,7 +262,10 @@ async fn execute(
     };
     let payer = match &caller {
         Caller::Authenticated(actor) => Payer::Account(actor.principal.account_id),
-        _ => Payer::Address(client_address(req, state.settings.rates.trust_forwarded_for)),
+        _ => Payer::Address(client_address(
+            req,
+            state.settings.rates.trust_forwarded_for,
+        )),
     };
     if let Err(refused) = state.budgets.charge(payer, 1) {
         return error_response(refused, &rid, &state.metrics);

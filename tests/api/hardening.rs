@@ -57,7 +57,10 @@ async fn raw_get(app: &TestApp, path: &str) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -162,7 +165,9 @@ async fn aliased_logins_are_refused_and_lock_nobody() {
     app.city_admin().await;
     let logins: String = (0..1000)
         .map(|i| {
-            format!("l{i}: login(phone: \"13900000001\", password: \"wrong{i}\") {{ accessToken }} ")
+            format!(
+                "l{i}: login(phone: \"13900000001\", password: \"wrong{i}\") {{ accessToken }} "
+            )
         })
         .collect();
     let started = Instant::now();
@@ -185,7 +190,8 @@ async fn aliased_logins_are_refused_and_lock_nobody() {
 async fn multipart_parts_are_capped_like_json() {
     let app = spawn_app().await;
     // A 1 MB operations part is refused while it streams in.
-    let big = json!({ "query": "{ labels { name } }", "variables": { "pad": "x".repeat(1024 * 1024) } });
+    let big =
+        json!({ "query": "{ labels { name } }", "variables": { "pad": "x".repeat(1024 * 1024) } });
     let (status, body) = multipart_operations(&app, big.to_string(), "{}").await;
     assert_eq!(status, 413, "{body}");
     assert_code(&body, "BAD_USER_INPUT");
@@ -249,7 +255,12 @@ async fn list_arguments_are_capped_and_enum_lists_deduplicated() {
 async fn only_json_and_multipart_bodies_are_read() {
     let app = spawn_app().await;
     let body = serde_json::to_vec(&json!({ "query": "{ labels { name } }" })).unwrap();
-    for bad in ["application/jsonfoo", "application/json+x", "text/json", "garbage"] {
+    for bad in [
+        "application/jsonfoo",
+        "application/json+x",
+        "text/json",
+        "garbage",
+    ] {
         let (status, reply) = post_raw(&app, bad, body.clone()).await;
         assert_eq!(status, 415, "{bad}");
         assert_code(&reply, "BAD_USER_INPUT");
@@ -320,18 +331,158 @@ async fn budgets_answer_rate_limited_with_the_wait() {
         }
     }
     let res = limited.expect("the anonymous budget ran out");
-    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=5).contains(&retry));
     let body: Value = res.json().await.unwrap();
     assert_code(&body, "RATE_LIMITED");
-    assert!(body["errors"][0]["extensions"]["retryAfterSeconds"].as_u64().unwrap() >= 1);
+    assert!(
+        body["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
 
     // A signed-in caller has its own budget, not the address's.
     let mut codes = Vec::new();
     for _ in 0..8 {
-        let body = app.gql(Some(&admin.access), "{ me { id } }", json!({})).await;
+        let body = app
+            .gql(Some(&admin.access), "{ me { id } }", json!({}))
+            .await;
         codes.push(error_code(&body).unwrap_or("OK").to_owned());
     }
     assert_eq!(codes[0], "OK");
     assert!(codes.iter().any(|c| c == "RATE_LIMITED"), "{codes:?}");
+}
+
+/// Counts of what happened to the requests fired around a shutdown.
+#[derive(Default, Debug)]
+struct Fired {
+    answered: usize,
+    refused_connection: usize,
+    lost: Vec<String>,
+}
+
+#[tokio::test]
+async fn sigterm_drains_keep_alive_clients_and_leaves_no_request_unanswered() {
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let url = fresh_database(dir.path()).await;
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut child = crate::cli::gridhub(dir.path(), &url)
+        .env("GRIDHUB_BIND", format!("127.0.0.1:{port}"))
+        .env("GRIDHUB_DRAIN_SECS", "2")
+        .env("GRIDHUB_WORKERS", "2")
+        // Thirty-two clients on one address would exhaust the anonymous budget.
+        .env("GRIDHUB_RATE_ANON_PER_SEC", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let probe = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if let Ok(res) = probe.get(format!("{base}/readyz")).send().await
+            && res.status().is_success()
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "server did not come up");
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for _ in 0..32 {
+        let stop = stop.clone();
+        let url = format!("{base}/graphql");
+        clients.push(tokio::spawn(async move {
+            // One keep-alive connection per client, as a load balancer or app holds them.
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .unwrap();
+            let mut fired = Fired::default();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                match client
+                    .post(&url)
+                    .json(&json!({ "query": "{ labels { name } }" }))
+                    .send()
+                    .await
+                {
+                    Ok(res) if res.status().is_success() => {
+                        if res.json::<Value>().await.is_ok() {
+                            fired.answered += 1;
+                        } else {
+                            fired.lost.push("body cut short".into());
+                        }
+                    }
+                    Ok(res) => fired.lost.push(format!("status {}", res.status())),
+                    // The listener is closed: the request was never sent, nothing was lost.
+                    Err(e) if e.is_connect() => {
+                        fired.refused_connection += 1;
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    Err(e) => fired.lost.push(format!("{e:?}")),
+                }
+            }
+            fired
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // Draining: not ready any more, yet still answering, and asking clients to close.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The load goes on for a second into the drain period, as it would until the load
+    // balancer has seen `/readyz` fail.
+    let res = probe.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 503);
+    assert_eq!(
+        res.headers().get("connection").map(|v| v.to_str().unwrap()),
+        Some("close")
+    );
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut total = Fired::default();
+    for client in clients {
+        let fired = client.await.unwrap();
+        total.answered += fired.answered;
+        total.refused_connection += fired.refused_connection;
+        total.lost.extend(fired.lost);
+    }
+    // The process ends by itself after the drain period.
+    let mut exited = None;
+    for _ in 0..150 {
+        if let Some(status) = child.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = exited.unwrap_or_else(|| {
+        let _ = child.kill();
+        panic!("the server did not stop after SIGTERM")
+    });
+    assert!(status.success(), "exit status {status:?}");
+    assert!(total.answered > 32, "{total:?}");
+    assert_eq!(
+        total.refused_connection, 0,
+        "refused while draining: {total:?}"
+    );
+    assert!(
+        total.lost.is_empty(),
+        "requests left unanswered: {:?}",
+        total.lost
+    );
 }
