@@ -20,6 +20,26 @@ pub fn finish(response: &mut Response, query: &str, request_id: &str, metrics: &
     }
 }
 
+/// If the response carries an `UNAVAILABLE` error, the seconds to wait before retrying (the
+/// longest asked for): the response is then sent as HTTP 503 with `Retry-After`.
+pub fn retry_after(response: &Response) -> Option<u64> {
+    response
+        .errors
+        .iter()
+        .filter(|e| code_of(e) == Some("UNAVAILABLE"))
+        .map(|e| {
+            match e
+                .extensions
+                .as_ref()
+                .and_then(|ext| ext.get("retryAfterSeconds"))
+            {
+                Some(Value::Number(n)) => n.as_u64().unwrap_or(1),
+                _ => 1,
+            }
+        })
+        .max()
+}
+
 fn code_of(error: &ServerError) -> Option<&str> {
     match error.extensions.as_ref()?.get("code")? {
         Value::String(code) => Some(code.as_str()),
@@ -106,6 +126,24 @@ fn name_the_argument(error: &mut ServerError, query: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unavailable_error_asks_for_a_retry() {
+        let mut response = Response::new(Value::Null);
+        assert_eq!(retry_after(&response), None);
+        response.errors.push(
+            async_graphql::Error::from(crate::error::AppError::forbidden("no"))
+                .into_server_error(Default::default()),
+        );
+        assert_eq!(retry_after(&response), None);
+        for secs in [1, 5] {
+            response.errors.push(
+                async_graphql::Error::from(crate::error::AppError::unavailable(secs))
+                    .into_server_error(Default::default()),
+            );
+        }
+        assert_eq!(retry_after(&response), Some(5));
+    }
 
     #[test]
     fn engine_errors_get_codes() {

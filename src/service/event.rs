@@ -975,7 +975,7 @@ pub fn spawn_sweeper(state: AppState, interval: std::time::Duration) {
         loop {
             ticker.tick().await;
             if let Err(e) = sweep_breaches(&state).await {
-                tracing::warn!(error = ?e, "deadline sweep failed");
+                e.log("deadline sweep failed");
             }
         }
     });

@@ -938,7 +938,7 @@ pub fn spawn_release_sweep(state: AppState, every: Duration) -> tokio::task::Joi
             ticks.tick().await;
             if let Err(e) = release_stale_claims(&state).await {
                 // Logged and retried at the next tick; a database blip must not end the sweep.
-                tracing::error!(error = ?e, "claim release sweep failed");
+                e.log("claim release sweep failed");
             }
         }
     })
