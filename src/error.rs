@@ -130,9 +130,10 @@ impl AppError {
         let cause = cause.into();
         let site = Location::caller();
         let temporary = cause.chain().find_map(|e| {
-            e.downcast_ref::<DbErr>()
-                .and_then(retry_after)
-                .or_else(|| e.downcast_ref::<sea_orm::sqlx::Error>().and_then(sqlx_retry_after))
+            e.downcast_ref::<DbErr>().and_then(retry_after).or_else(|| {
+                e.downcast_ref::<sea_orm::sqlx::Error>()
+                    .and_then(sqlx_retry_after)
+            })
         });
         if let Some(secs) = temporary {
             tracing::warn!(site = %site, error = %one_line(&cause), "database temporarily unavailable");
@@ -316,7 +317,10 @@ mod tests {
         };
         let line = one_line(&cause);
         assert!(line.starts_with("at src/error.rs:"), "{line}");
-        assert!(line.ends_with("loading the caller: connection reset by peer"), "{line}");
+        assert!(
+            line.ends_with("loading the caller: connection reset by peer"),
+            "{line}"
+        );
     }
 
     #[test]
@@ -337,7 +341,13 @@ mod tests {
         );
         let gql = async_graphql::Error::from(AppError::unavailable(2));
         let ext = gql.extensions.expect("extensions");
-        assert_eq!(ext.get("code"), Some(&async_graphql::Value::from("UNAVAILABLE")));
-        assert_eq!(ext.get("retryAfterSeconds"), Some(&async_graphql::Value::from(2u64)));
+        assert_eq!(
+            ext.get("code"),
+            Some(&async_graphql::Value::from("UNAVAILABLE"))
+        );
+        assert_eq!(
+            ext.get("retryAfterSeconds"),
+            Some(&async_graphql::Value::from(2u64))
+        );
     }
 }

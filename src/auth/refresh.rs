@@ -60,6 +60,9 @@ mod tests {
         assert!(looks_like_refresh_token(&next));
         assert_eq!(next, successor_refresh_token(b"secret-one", &a));
         assert_ne!(next, successor_refresh_token(b"secret-two", &a));
-        assert_ne!(next, successor_refresh_token(b"secret-one", &new_refresh_token()));
+        assert_ne!(
+            next,
+            successor_refresh_token(b"secret-one", &new_refresh_token())
+        );
     }
 }

@@ -76,8 +76,12 @@ pub async fn migrate(url: &str, timeouts: &DbTimeouts) -> anyhow::Result<()> {
     let mut batch = timeouts.clone();
     batch.for_batch();
     let db = connect(url, 1, None, &batch).await?;
-    Migrator::up(&db, None).await.context("running migrations")?;
-    db.close().await.context("closing the migration connection")?;
+    Migrator::up(&db, None)
+        .await
+        .context("running migrations")?;
+    db.close()
+        .await
+        .context("closing the migration connection")?;
     Ok(())
 }
 

@@ -149,8 +149,7 @@ async fn a_retry_after_the_window_revokes() {
 async fn twenty_concurrent_refreshes_share_one_live_successor() {
     let app = spawn_app().await;
     let s = app.city_admin().await;
-    let answers =
-        futures_util::future::join_all((0..20).map(|_| refresh(&app, &s.refresh))).await;
+    let answers = futures_util::future::join_all((0..20).map(|_| refresh(&app, &s.refresh))).await;
     let mut successors = std::collections::BTreeSet::new();
     for answer in &answers {
         assert_ok(answer);

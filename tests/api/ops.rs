@@ -186,7 +186,10 @@ fn assert_unavailable(answer: &Timed) {
     let secs = answer.body["errors"][0]["extensions"]["retryAfterSeconds"]
         .as_u64()
         .unwrap_or_else(|| panic!("no retryAfterSeconds: {}", answer.body));
-    assert_eq!(answer.retry_after.as_deref(), Some(secs.to_string().as_str()));
+    assert_eq!(
+        answer.retry_after.as_deref(),
+        Some(secs.to_string().as_str())
+    );
 }
 
 const EVENTS: &str = "{ events(first: 5) { edges { node { id } } } }";
@@ -240,13 +243,24 @@ async fn a_locked_table_fails_its_callers_fast_and_spares_the_rest() {
     for answer in [&me, &labels] {
         assert_eq!(answer.status, 200, "{}", answer.body);
         assert_ok(&answer.body);
-        assert!(answer.took < Duration::from_secs(3), "took {:?}", answer.took);
+        assert!(
+            answer.took < Duration::from_secs(3),
+            "took {:?}",
+            answer.took
+        );
     }
     assert_eq!(ready, 200);
-    assert!(ready_took < Duration::from_secs(2), "readyz took {ready_took:?}");
+    assert!(
+        ready_took < Duration::from_secs(2),
+        "readyz took {ready_took:?}"
+    );
     for answer in &events {
         assert_unavailable(answer);
-        assert!(answer.took < Duration::from_secs(5), "took {:?}", answer.took);
+        assert!(
+            answer.took < Duration::from_secs(5),
+            "took {:?}",
+            answer.took
+        );
     }
     // The lock is gone: the same query answers again.
     assert_ok(&app.gql(Some(t), EVENTS, json!({})).await);
@@ -261,7 +275,8 @@ async fn a_busy_sqlite_writer_is_unavailable_not_internal() {
     }
     let admin = app.city_admin().await;
     let t = admin.access.as_str();
-    let create = r#"mutation { createRegion(input: { level: SUB_DISTRICT, name: "沙坪街道" }) { id } }"#;
+    let create =
+        r#"mutation { createRegion(input: { level: SUB_DISTRICT, name: "沙坪街道" }) { id } }"#;
 
     // Another process holds SQLite's one write lock.
     let mut holder = SqliteConnection::connect(&app.database_url).await.unwrap();
@@ -270,13 +285,21 @@ async fn a_busy_sqlite_writer_is_unavailable_not_internal() {
     holder.execute("ROLLBACK").await.unwrap();
     let answer = answer.expect("the write hung on the lock");
     assert_unavailable(&answer);
-    assert!(answer.took < Duration::from_secs(5), "took {:?}", answer.took);
+    assert!(
+        answer.took < Duration::from_secs(5),
+        "took {:?}",
+        answer.took
+    );
     // Nothing was half-written: the retry creates the region once.
     let retry = timed_gql(&app, t, create).await;
     assert_eq!(retry.status, 200, "{}", retry.body);
     assert_ok(&retry.body);
     let regions = app
-        .gql(Some(t), "{ regions(first: 10) { edges { node { id } } } }", json!({}))
+        .gql(
+            Some(t),
+            "{ regions(first: 10) { edges { node { id } } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(node_ids(&regions["data"]["regions"]).len(), 1, "{regions}");
 }
