@@ -31,6 +31,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         pii: Arc::new(PiiVault::new(&settings.pii_keys)?),
         passwords: Passwords::new(&settings.password)?,
         photos: crate::service::photo::local_store(&settings.data_dir)?,
+        budgets: crate::budget::Budgets::new(&settings.rates),
         db,
         clock,
         metrics,

@@ -4,6 +4,8 @@
 pub mod app;
 /// Who is calling: passwords, tokens, the principal and its scope.
 pub mod auth;
+/// Request budgets per client address and per account.
+pub mod budget;
 /// The `gridhub` command line.
 pub mod cli;
 /// The application clock (manual in tests).

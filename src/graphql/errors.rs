@@ -20,24 +20,34 @@ pub fn finish(response: &mut Response, query: &str, request_id: &str, metrics: &
     }
 }
 
-/// If the response carries an `UNAVAILABLE` error, the seconds to wait before retrying (the
-/// longest asked for): the response is then sent as HTTP 503 with `Retry-After`.
-pub fn retry_after(response: &Response) -> Option<u64> {
-    response
-        .errors
-        .iter()
-        .filter(|e| code_of(e) == Some("UNAVAILABLE"))
-        .map(|e| {
-            match e
-                .extensions
-                .as_ref()
-                .and_then(|ext| ext.get("retryAfterSeconds"))
-            {
-                Some(Value::Number(n)) => n.as_u64().unwrap_or(1),
-                _ => 1,
-            }
-        })
-        .max()
+/// A response that asks its client to come back later: the code that says so and how long.
+pub struct RetryHint {
+    pub code: &'static str,
+    pub after_secs: u64,
+}
+
+/// `UNAVAILABLE` outranks `RATE_LIMITED`: a database outage is everyone's, a budget one caller's.
+pub fn retry_hint(response: &Response) -> Option<RetryHint> {
+    let mut hint: Option<RetryHint> = None;
+    for error in &response.errors {
+        let code: &'static str = match code_of(error) {
+            Some("UNAVAILABLE") => "UNAVAILABLE",
+            Some("RATE_LIMITED") => "RATE_LIMITED",
+            _ => continue,
+        };
+        let after_secs = match error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("retryAfterSeconds"))
+        {
+            Some(Value::Number(n)) => n.as_u64().unwrap_or(1),
+            _ => 1,
+        };
+        if hint.as_ref().is_none_or(|h| h.code != "UNAVAILABLE") {
+            hint = Some(RetryHint { code, after_secs });
+        }
+    }
+    hint
 }
 
 fn code_of(error: &ServerError) -> Option<&str> {
@@ -130,19 +140,20 @@ mod tests {
     #[test]
     fn an_unavailable_error_asks_for_a_retry() {
         let mut response = Response::new(Value::Null);
-        assert_eq!(retry_after(&response), None);
+        assert!(retry_hint(&response).is_none());
         response.errors.push(
             async_graphql::Error::from(crate::error::AppError::forbidden("no"))
                 .into_server_error(Default::default()),
         );
-        assert_eq!(retry_after(&response), None);
+        assert!(retry_hint(&response).is_none());
         for secs in [1, 5] {
             response.errors.push(
                 async_graphql::Error::from(crate::error::AppError::unavailable(secs))
                     .into_server_error(Default::default()),
             );
         }
-        assert_eq!(retry_after(&response), Some(5));
+        let hint = retry_hint(&response).expect("a hint");
+        assert_eq!((hint.code, hint.after_secs), ("UNAVAILABLE", 1));
     }
 
     #[test]

@@ -3,6 +3,8 @@ use crate::graphql::GridSchema;
 use crate::state::AppState;
 use actix_web::web;
 
+/// Request bodies: JSON and multipart, bounded in size and time.
+pub mod body;
 /// `POST /graphql`, `GET /graphql`.
 pub mod graphql;
 /// `/healthz`, `/readyz`, `/metrics`.
