@@ -40,6 +40,9 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
     // Tests run the deadline sweep by hand, with the manual clock.
     settings.sweep_interval = None;
     settings.db_max_connections = 5;
+    // Budgets are off unless a test turns them on (the suite fires requests faster than a person).
+    settings.rates.anonymous_per_sec = 0;
+    settings.rates.account_per_sec = 0;
     // Cheap hashing keeps the suite fast; production parameters are tested by the unit tests.
     settings.password = PasswordParams {
         memory_kib: 1024,
