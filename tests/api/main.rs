@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod auth;
 mod cli;
+mod conformance;
 mod events;
 mod hardening;
 mod limits;
