@@ -82,3 +82,20 @@ async fn request_errors_are_400_without_data_for_graphql_response_json() {
     assert_code(&body, "UNAUTHENTICATED");
     assert!(body.get("data").is_some());
 }
+
+#[tokio::test]
+async fn the_standard_introspection_query_works_in_development() {
+    let app = spawn_app().await;
+    // The exact text graphql-js's getIntrospectionQuery() sends (GraphiQL, codegen, gql).
+    let standard = include_str!("fixtures/introspection.graphql");
+    let body = app.gql(None, standard, json!({})).await;
+    assert_ok(&body);
+    let types = body["data"]["__schema"]["types"].as_array().unwrap();
+    assert!(types.iter().any(|t| t["name"] == "Event"));
+    // The depth limit still holds for data.
+    let deep = format!(
+        "{{ me {{ region {} }} }}",
+        "{ parent ".repeat(14) + "{ id }" + &" }".repeat(14)
+    );
+    assert_code(&app.gql(None, &deep, json!({})).await, "QUERY_TOO_COMPLEX");
+}
