@@ -80,6 +80,9 @@ impl Application {
             state: state.clone(),
             schema,
             lifecycle: lifecycle.clone(),
+            persisted: crate::http::persisted::PersistedQueries::new(
+                state.settings.limits.persisted_queries,
+            ),
         });
         let server_limits = &state.settings.server;
         let workers = state

@@ -49,6 +49,8 @@ pub struct Limits {
     /// Longest time to read a whole JSON body (multipart bodies get `upload_timeout`).
     pub body_timeout: Duration,
     pub upload_timeout: Duration,
+    /// Automatic persisted queries kept per instance (least recently used go first).
+    pub persisted_queries: usize,
 }
 
 /// Request budgets (token buckets): per client IP for anonymous calls, per account for signed-in
@@ -254,6 +256,7 @@ impl Settings {
         )?;
         secs_into("GRIDHUB_BODY_TIMEOUT_SECS", &mut limits.body_timeout)?;
         secs_into("GRIDHUB_UPLOAD_TIMEOUT_SECS", &mut limits.upload_timeout)?;
+        parse_into("GRIDHUB_PERSISTED_QUERIES", &mut limits.persisted_queries)?;
         let rates = &mut settings.rates;
         parse_into("GRIDHUB_RATE_ANON_PER_SEC", &mut rates.anonymous_per_sec)?;
         parse_into("GRIDHUB_RATE_ANON_BURST", &mut rates.anonymous_burst)?;
@@ -313,6 +316,7 @@ impl Settings {
                 body_idle_timeout: Duration::from_secs(10),
                 body_timeout: Duration::from_secs(30),
                 upload_timeout: Duration::from_secs(300),
+                persisted_queries: 1_000,
             },
             rates: RateBudgets {
                 anonymous_per_sec: 10,

@@ -3,6 +3,7 @@
 //! here, once, and handed to the resolvers with per-request loaders bound to its scope.
 use super::Shared;
 use super::body;
+use super::persisted;
 use super::request_id::RequestId;
 use crate::auth::principal::{Actor, Scope};
 use crate::budget::Payer;
@@ -252,10 +253,14 @@ pub async fn post(
             );
         }
     };
-    match read {
-        Ok(request) => execute(&req, &shared, request, rid).await,
-        Err(response) => response(&rid),
+    let mut request = match read {
+        Ok(request) => request,
+        Err(response) => return response(&rid),
+    };
+    if let Err(refused) = shared.persisted.resolve(&mut request) {
+        return persisted_refusal(refused, &rid);
     }
+    execute(&req, &shared, request, rid).await
 }
 
 /// `GET /graphql`: GraphiQL (development) or a read-only query from the query string.
@@ -274,7 +279,7 @@ pub async fn get(req: HttpRequest, shared: web::Data<Shared>) -> HttpResponse {
             .content_type("text/html; charset=utf-8")
             .body(GraphiQLSource::build().endpoint("/graphql").finish());
     }
-    let request = match request_from_query_string(req.query_string()) {
+    let mut request = match request_from_query_string(req.query_string()) {
         Some(request) => request,
         None => {
             return refuse(
@@ -285,6 +290,9 @@ pub async fn get(req: HttpRequest, shared: web::Data<Shared>) -> HttpResponse {
             );
         }
     };
+    if let Err(refused) = shared.persisted.resolve(&mut request) {
+        return persisted_refusal(refused, &rid);
+    }
     let max_nesting = shared.state.settings.limits.max_nesting;
     if guard::nesting_exceeds(&request.query, max_nesting) {
         let error = guard::too_deep(max_nesting);
@@ -306,10 +314,47 @@ pub async fn get(req: HttpRequest, shared: web::Data<Shared>) -> HttpResponse {
     execute(&req, &shared, request, rid).await
 }
 
-/// `?query=…&operationName=…&variables=<json>` as the GraphQL-over-HTTP spec writes it.
+/// The answer to a persisted-query request that cannot run. `PersistedQueryNotFound` is the
+/// message Apollo clients look for before sending the document with its hash.
+fn persisted_refusal(refused: persisted::Refused, rid: &str) -> HttpResponse {
+    match refused {
+        persisted::Refused::NotFound => {
+            refuse(StatusCode::OK, "NOT_FOUND", "PersistedQueryNotFound", rid)
+        }
+        persisted::Refused::HashMismatch => refuse(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "provided sha does not match query",
+            rid,
+        ),
+        persisted::Refused::Malformed => refuse(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "extensions.persistedQuery 须为 {version: 1, sha256Hash}",
+            rid,
+        ),
+    }
+}
+
+/// `?query=…&operationName=…&variables=<json>&extensions=<json>` as the GraphQL-over-HTTP spec
+/// and the persisted-query protocol write it (a hash alone needs no `query`).
 fn request_from_query_string(qs: &str) -> Option<async_graphql::Request> {
     let params = web::Query::<std::collections::HashMap<String, String>>::from_query(qs).ok()?;
-    let mut request = async_graphql::Request::new(params.get("query")?.clone());
+    let query = params.get("query").cloned().unwrap_or_default();
+    let mut request = async_graphql::Request::new(query);
+    if let Some(extensions) = params.get("extensions") {
+        let value: serde_json::Value = serde_json::from_str(extensions).ok()?;
+        let serde_json::Value::Object(fields) = value else {
+            return None;
+        };
+        for (key, value) in fields {
+            request
+                .extensions
+                .insert(key, async_graphql::Value::from_json(value).ok()?);
+        }
+    } else if !params.contains_key("query") {
+        return None;
+    }
     if let Some(name) = params.get("operationName") {
         request = request.operation_name(name.clone());
     }

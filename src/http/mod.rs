@@ -16,6 +16,8 @@ pub mod body;
 pub mod graphql;
 /// `/healthz`, `/readyz`, `/metrics`.
 pub mod ops;
+/// Automatic persisted queries: hashes resolved to documents before anything else.
+pub mod persisted;
 /// `GET /photos/{id}` for callers allowed to see the photo's event.
 pub mod photos;
 /// Request ids, the request span, and HTTP metrics.
@@ -35,6 +37,7 @@ pub struct Shared {
     pub state: AppState,
     pub schema: GridSchema,
     pub lifecycle: Arc<Lifecycle>,
+    pub persisted: persisted::PersistedQueries,
 }
 
 /// Where the process is in its life: serving, or draining before it stops; and the background

@@ -99,3 +99,91 @@ async fn the_standard_introspection_query_works_in_development() {
     );
     assert_code(&app.gql(None, &deep, json!({})).await, "QUERY_TOO_COMPLEX");
 }
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+#[tokio::test]
+async fn persisted_queries_follow_the_apollo_protocol_over_post_and_get() {
+    let app = spawn_app().await;
+    let admin = app.city_admin().await;
+    let query = "query Labels { labels { name } }";
+    let hash = sha256_hex(query);
+    let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let post = |body: Value| {
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&admin.access)
+            .json(&body)
+            .send()
+    };
+    // Unknown hash: the message Apollo clients look for.
+    let body: Value = post(json!({ "extensions": ext }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
+    // A hash that is not the text's is refused and registers nothing.
+    let res = post(json!({ "query": "{ me { id } }", "extensions": ext }))
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    // Registered with its text, then the hash alone works over POST and GET.
+    assert_ok(
+        &post(json!({ "query": query, "extensions": ext }))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    let body: Value = post(json!({ "extensions": ext }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ok(&body);
+    assert!(
+        body["data"]["labels"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty())
+    );
+    let res = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .query(&[("extensions", ext.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_ok(&res.json().await.unwrap());
+    // A persisted mutation never runs over GET.
+    let mutation = "mutation { logout }";
+    let mext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(mutation) } });
+    let _ = post(json!({ "query": "query { __typename }", "extensions": mext })).await;
+    let body: Value = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": mutation, "extensions": mext }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(body["errors"].is_array());
+    let res = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .bearer_auth(&admin.access)
+        .query(&[("extensions", mext.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 405);
+}
