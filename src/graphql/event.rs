@@ -124,13 +124,13 @@ impl Event {
         self.0.id
     }
     async fn category(&self) -> EventCategory {
-        EventCategory::parse(&self.0.category).unwrap_or(EventCategory::Other)
+        self.0.category
     }
     async fn source(&self) -> EventSource {
-        EventSource::parse(&self.0.source).unwrap_or(EventSource::Patrol)
+        self.0.source
     }
     async fn priority(&self) -> EventPriority {
-        EventPriority::parse(&self.0.priority).unwrap_or(EventPriority::Normal)
+        self.0.priority
     }
     async fn title(&self) -> &str {
         &self.0.title
@@ -157,14 +157,14 @@ impl Event {
         self.0.updated_at
     }
     async fn state(&self) -> EventState {
-        EventState::parse(&self.0.state).unwrap_or(EventState::Reported)
+        self.0.state
     }
     /// Which level handles the event (raised by escalation).
     async fn level(&self) -> RegionLevel {
-        RegionLevel::parse(&self.0.level).unwrap_or(RegionLevel::Community)
+        self.0.level
     }
     async fn resolution(&self) -> Option<Resolution> {
-        self.0.resolution.as_deref().and_then(Resolution::parse)
+        self.0.resolution
     }
     /// The reporter's satisfaction (1–5) recorded at closing.
     async fn satisfaction(&self) -> Option<i32> {
@@ -181,7 +181,7 @@ impl Event {
         &self.0.reporter_name
     }
     async fn reporter_kind(&self) -> ReporterKind {
-        ReporterKind::parse(&self.0.reporter_kind).unwrap_or(ReporterKind::Staff)
+        self.0.reporter_kind
     }
     /// The reporter's account, when it is in your scope.
     async fn reporter(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
@@ -309,13 +309,13 @@ impl TimelineEntry {
         self.0.id
     }
     async fn action(&self) -> EventAction {
-        EventAction::parse(&self.0.action).unwrap_or(EventAction::Reported)
+        self.0.action
     }
     async fn from_state(&self) -> Option<EventState> {
-        self.0.from_state.as_deref().and_then(EventState::parse)
+        self.0.from_state
     }
     async fn to_state(&self) -> Option<EventState> {
-        self.0.to_state.as_deref().and_then(EventState::parse)
+        self.0.to_state
     }
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()

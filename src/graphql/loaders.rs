@@ -1,9 +1,10 @@
 //! Per-request DataLoaders. Each is built for one caller and filters by that caller's scope in
 //! SQL, so a nested field never reaches a row the caller could not fetch directly.
-use crate::auth::Scope;
+use crate::access::Scope;
+use crate::access::event::EventReach;
 use crate::error::AppError;
 use crate::store::account::{self, AccountRow};
-use crate::store::event::{self, EventRow, Reach, StepRow};
+use crate::store::event::{self, EventRow, StepRow};
 use crate::store::grid_member::{self, AssignmentRow};
 use crate::store::member_unit::{self, MemberUnitRow, MembershipRow};
 use crate::store::photo::{self, PhotoRow};
@@ -139,7 +140,7 @@ impl Loader<Uuid> for MembershipsByUnit {
 /// Events the caller can reach, by id.
 pub struct EventById {
     db: DatabaseConnection,
-    reach: Reach,
+    reach: EventReach,
 }
 
 impl Loader<Uuid> for EventById {
@@ -237,8 +238,8 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection, reach: &Reach, delay: std::time::Duration) -> Self {
-        let scope = &reach.scope;
+    pub fn new(db: &DatabaseConnection, reach: &EventReach, delay: std::time::Duration) -> Self {
+        let scope = reach.scope();
         fn make<L: Loader<Uuid>>(loader: L, delay: std::time::Duration) -> DataLoader<L> {
             DataLoader::new(loader, |fut| {
                 tokio::spawn(fut);

@@ -7,7 +7,8 @@ use super::page::{connection, connection_cost};
 use super::people::MemberUnit;
 use super::region::Region;
 use super::{actor, state};
-use crate::auth::Scope;
+use crate::access::Scope;
+use crate::access::service_item::ItemViewer;
 use crate::domain::page::PageRequest;
 use crate::domain::role::Role;
 use crate::domain::service_item::{
@@ -21,7 +22,7 @@ use crate::store::member_unit::{self, MemberUnitRow};
 use crate::store::photo::{self as photo_store, PhotoRow};
 use crate::store::region::{self, RegionRow};
 use crate::store::resident::ResidentRow;
-use crate::store::service_item::{self as store, ClaimRow, Figures, ItemRow, StepRow, Viewer};
+use crate::store::service_item::{self as store, ClaimRow, Figures, ItemRow, StepRow};
 use async_graphql::connection::Connection;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject, Upload};
@@ -50,7 +51,7 @@ fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
 /// Items the caller may see, by id.
 pub struct ItemById {
     db: DatabaseConnection,
-    viewer: Viewer,
+    viewer: ItemViewer,
 }
 
 impl Loader<Uuid> for ItemById {
@@ -68,7 +69,7 @@ impl Loader<Uuid> for ItemById {
 /// Claims the caller may see, keyed by item.
 pub struct ClaimsByItem {
     db: DatabaseConnection,
-    viewer: Viewer,
+    viewer: ItemViewer,
 }
 
 impl Loader<Uuid> for ClaimsByItem {
@@ -86,7 +87,7 @@ impl Loader<Uuid> for ClaimsByItem {
 /// Timeline entries the caller may see, keyed by item.
 pub struct StepsByItem {
     db: DatabaseConnection,
-    viewer: Viewer,
+    viewer: ItemViewer,
 }
 
 impl Loader<Uuid> for StepsByItem {
@@ -113,7 +114,7 @@ impl Loader<Uuid> for PartyRegion {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, RegionRow>, LoadError> {
-        let rows = region::find_many(&self.db, keys, &Scope::All)
+        let rows = region::find_many_unscoped(&self.db, keys)
             .await
             .map_err(db_error)?;
         Ok(rows.into_iter().map(|r| (r.id, r)).collect())
@@ -131,7 +132,7 @@ impl Loader<Uuid> for PartyUnit {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, MemberUnitRow>, LoadError> {
-        let rows = member_unit::find_many(&self.db, keys, &Scope::All)
+        let rows = member_unit::find_many_unscoped(&self.db, keys)
             .await
             .map_err(db_error)?;
         Ok(rows.into_iter().map(|r| (r.id, r)).collect())
@@ -217,7 +218,7 @@ impl ServiceLoaders {
         Ok(built.clone())
     }
 
-    fn build(&self, viewer: Viewer) -> Built {
+    fn build(&self, viewer: ItemViewer) -> Built {
         let delay = self.delay;
         fn make<L: Loader<Uuid>>(loader: L, delay: Duration) -> DataLoader<L> {
             DataLoader::new(loader, |fut| {
@@ -310,14 +311,14 @@ impl From<ItemRow> for ServiceItem {
     fn from(row: ItemRow) -> Self {
         ServiceItem {
             id: row.id,
-            direction: ServiceDirection::parse(&row.direction).unwrap_or(ServiceDirection::Need),
-            kind: ServiceItemKind::parse(&row.kind).unwrap_or(ServiceItemKind::Project),
-            category: ServiceCategory::parse(&row.category).unwrap_or(ServiceCategory::Other),
+            direction: row.direction,
+            kind: row.kind,
+            category: row.category,
             title: row.title,
             description: row.description,
             capacity: row.capacity,
             active_claims: row.active_claims,
-            state: ServiceItemState::parse(&row.state).unwrap_or(ServiceItemState::Closed),
+            state: row.state,
             due_on: row.due_on,
             beneficiary_summary: row.beneficiary_summary,
             closed_at: row.closed_at,
@@ -460,7 +461,7 @@ impl From<ClaimRow> for ServiceClaim {
     fn from(row: ClaimRow) -> Self {
         ServiceClaim {
             id: row.id,
-            state: ServiceClaimState::parse(&row.state).unwrap_or(ServiceClaimState::Withdrawn),
+            state: row.state,
             claimed_at: row.claimed_at,
             started_at: row.started_at,
             completed_at: row.completed_at,
@@ -546,14 +547,14 @@ impl From<StepRow> for ServiceStep {
         ServiceStep {
             id: row.id,
             at: row.at,
-            action: ServiceStepAction::parse(&row.action).unwrap_or(ServiceStepAction::Posted),
+            action: row.action,
             actor_name: row.actor_name,
-            actor_role: row.actor_role.as_deref().and_then(Role::parse),
+            actor_role: row.actor_role,
             claim_id: row.claim_id,
-            item_from: row.item_from.as_deref().and_then(ServiceItemState::parse),
-            item_to: row.item_to.as_deref().and_then(ServiceItemState::parse),
-            claim_from: row.claim_from.as_deref().and_then(ServiceClaimState::parse),
-            claim_to: row.claim_to.as_deref().and_then(ServiceClaimState::parse),
+            item_from: row.item_from,
+            item_to: row.item_to,
+            claim_from: row.claim_from,
+            claim_to: row.claim_to,
             note: row.note,
         }
     }

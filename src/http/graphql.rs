@@ -3,12 +3,12 @@
 //! here, once, and handed to the resolvers with per-request loaders bound to its scope.
 use super::Shared;
 use super::request_id::RequestId;
-use crate::auth::principal::{Actor, Scope};
+use crate::access::Actor;
+use crate::access::event::EventReach;
 use crate::error::AppError;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{Caller, RequestId as GqlRequestId};
 use crate::service::session::authenticate;
-use crate::store::event::Reach;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
@@ -17,7 +17,6 @@ use async_graphql::parser::types::OperationType;
 use futures_util::{FutureExt, StreamExt, TryStreamExt};
 use serde_json::json;
 use std::panic::AssertUnwindSafe;
-use uuid::Uuid;
 
 pub(super) fn request_id(req: &HttpRequest) -> String {
     req.extensions()
@@ -281,12 +280,8 @@ async fn execute(
         },
     };
     let reach = match &caller {
-        Caller::Authenticated(actor) => Reach::of(&actor.principal),
-        _ => Reach {
-            scope: Scope::Under(Vec::new()),
-            account_id: Uuid::nil(),
-            member_unit_id: None,
-        },
+        Caller::Authenticated(actor) => EventReach::of(&actor.principal),
+        _ => EventReach::nobody(),
     };
     let query = request.query.clone();
     let request = request

@@ -1,7 +1,7 @@
 //! Residents and their personal data (PIPL): ID numbers and phones are encrypted at rest with
 //! keyed hashes for look-ups; the API shows masked forms; revealing a full ID number is a
 //! reasoned, audited act of community workers and above, and a refused attempt is audited too.
-use crate::auth::principal::{Actor, Scope};
+use crate::access::{Actor, Scope};
 use crate::domain::page::PageRequest;
 use crate::domain::person::{parse_person_name, parse_phone};
 use crate::domain::region::RegionLevel;
@@ -87,7 +87,7 @@ async fn apply(state: &AppState, row: &mut ResidentRow, input: ResidentInput) ->
         }
         row.id_number_enc = state.pii.encrypt("id_number", &id.value)?;
         row.id_number_hash = state.pii.lookup_hash("id_number", &id.value);
-        row.gender = id.gender.as_str().to_owned();
+        row.gender = id.gender;
         row.birth_date = id.birth_date;
     } else if input.gender.is_some() || input.birth_date.is_some() {
         return Err(AppError::bad_input(
@@ -124,7 +124,7 @@ async fn apply(state: &AppState, row: &mut ResidentRow, input: ResidentInput) ->
         row.household = parse_short_text("household", v.as_deref(), 64)?;
     }
     if let Some(kind) = input.residence_type {
-        row.residence_type = kind.as_str().to_owned();
+        row.residence_type = kind;
     }
     if let Some(tags) = &input.tags {
         if tags.len() > 16 {
@@ -161,7 +161,8 @@ pub async fn create_resident(
         id: Uuid::now_v7(),
         region_id,
         name: String::new(),
-        gender: String::new(),
+        // Set from the ID number below (it is required).
+        gender: Gender::Female,
         birth_date: today(state),
         id_number_enc: String::new(),
         id_number_hash: String::new(),
@@ -172,11 +173,7 @@ pub async fn create_resident(
         room: None,
         address: None,
         household: None,
-        residence_type: input
-            .residence_type
-            .unwrap_or(ResidenceType::Registered)
-            .as_str()
-            .to_owned(),
+        residence_type: input.residence_type.unwrap_or(ResidenceType::Registered),
         tags: ",".into(),
         created_by: Some(actor.principal.account_id),
         created_at: now,
@@ -294,12 +291,12 @@ pub async fn list(
     check_viewer(actor)?;
     let me = &actor.principal;
     let scope = match query.within {
-        Some(id) => Scope::Under(vec![
-            region::find(&state.db, id, &me.scope)
+        Some(id) => Scope::within(
+            &region::find(&state.db, id, &me.scope)
                 .await?
                 .ok_or_else(|| AppError::NotFound("within: 区域不存在或不在您的管辖范围内".into()))?
                 .path,
-        ]),
+        ),
         None => me.scope.clone(),
     };
     let filter = ResidentFilter {

@@ -2,9 +2,10 @@
 //! module never sees a plain ID number or phone.
 use super::entity::resident::{self, Column, Entity};
 use super::scope::region_in_scope;
-use crate::auth::Scope;
+use crate::access::Scope;
 use crate::domain::page::PageRequest;
 use crate::domain::resident::{ResidentTag, tag_pattern};
+use crate::domain::search::prefix_pattern;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -67,7 +68,7 @@ pub async fn list(
         query = query.filter(Column::Tags.like(tag_pattern(tag)));
     }
     if let Some(name) = &filter.name {
-        query = query.filter(Column::Name.starts_with(name.as_str()));
+        query = query.filter(Column::Name.like(super::like(prefix_pattern(name))));
     }
     if let Some(building) = &filter.building {
         query = query.filter(Column::Building.eq(building.as_str()));
