@@ -536,16 +536,30 @@ pub struct DeadlineRule {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<DeadlineRuleRow> for DeadlineRule {
-    fn from(row: DeadlineRuleRow) -> Self {
-        DeadlineRule {
-            category: EventCategory::parse(&row.category),
-            priority: EventPriority::parse(&row.priority),
+/// `*` (any) or a code; any other stored value is corrupt.
+fn rule_part<T>(code: &str, parse: fn(&str) -> Option<T>) -> Result<Option<T>, AppError> {
+    if code == "*" {
+        return Ok(None);
+    }
+    parse(code).map(Some).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "unknown deadline rule code {code:?} stored"
+        ))
+    })
+}
+
+impl TryFrom<DeadlineRuleRow> for DeadlineRule {
+    type Error = AppError;
+
+    fn try_from(row: DeadlineRuleRow) -> Result<Self, AppError> {
+        Ok(DeadlineRule {
+            category: rule_part(&row.category, EventCategory::parse)?,
+            priority: rule_part(&row.priority, EventPriority::parse)?,
             accept_minutes: row.accept_minutes,
             plan_minutes: row.plan_minutes,
             close_minutes: row.close_minutes,
             updated_at: row.updated_at,
-        }
+        })
     }
 }
 
@@ -626,8 +640,8 @@ impl EventQuery {
         Ok(service::deadline_rules(state(ctx), actor(ctx)?)
             .await?
             .into_iter()
-            .map(DeadlineRule::from)
-            .collect())
+            .map(DeadlineRule::try_from)
+            .collect::<Result<_, _>>()?)
     }
 
     /// Points earned in grids under a region, `[from, to)`, best first.
@@ -884,7 +898,7 @@ impl EventMutation {
         Ok(
             service::set_deadline_rule(state(ctx), actor(ctx)?, category, priority, policy)
                 .await?
-                .into(),
+                .try_into()?,
         )
     }
 }

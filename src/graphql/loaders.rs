@@ -2,6 +2,7 @@
 //! SQL, so a nested field never reaches a row the caller could not fetch directly.
 use crate::access::Scope;
 use crate::access::event::EventReach;
+use crate::access::resident::ResidentReach;
 use crate::error::AppError;
 use crate::store::account::{self, AccountRow};
 use crate::store::event::{self, EventRow, StepRow};
@@ -188,10 +189,10 @@ impl Loader<Uuid> for PhotosByOwner {
     }
 }
 
-/// Residents linked to events, in the caller's scope, keyed by event id.
+/// Residents linked to events, in the caller's resident reach, keyed by event id.
 pub struct ResidentsByEvent {
     db: DatabaseConnection,
-    scope: Scope,
+    reach: ResidentReach,
 }
 
 impl Loader<Uuid> for ResidentsByEvent {
@@ -204,7 +205,7 @@ impl Loader<Uuid> for ResidentsByEvent {
             .map_err(db_error)?;
         let ids: Vec<Uuid> = links.iter().map(|(_, r)| *r).collect();
         let residents: HashMap<Uuid, ResidentRow> =
-            resident::find_many(&self.db, &ids, &self.scope)
+            resident::find_many(&self.db, &ids, &self.reach)
                 .await
                 .map_err(db_error)?
                 .into_iter()
@@ -238,7 +239,12 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection, reach: &EventReach, delay: std::time::Duration) -> Self {
+    pub fn new(
+        db: &DatabaseConnection,
+        reach: &EventReach,
+        residents: &ResidentReach,
+        delay: std::time::Duration,
+    ) -> Self {
         let scope = reach.scope();
         fn make<L: Loader<Uuid>>(loader: L, delay: std::time::Duration) -> DataLoader<L> {
             DataLoader::new(loader, |fut| {
@@ -286,7 +292,13 @@ impl Loaders {
                 },
                 delay,
             ),
-            residents_by_event: loader!(ResidentsByEvent),
+            residents_by_event: make(
+                ResidentsByEvent {
+                    db: db.clone(),
+                    reach: residents.clone(),
+                },
+                delay,
+            ),
             service: super::service_item::ServiceLoaders::new(db, scope, delay),
         }
     }

@@ -5,6 +5,7 @@ use super::Shared;
 use super::request_id::RequestId;
 use crate::access::Actor;
 use crate::access::event::EventReach;
+use crate::access::resident::ResidentReach;
 use crate::error::AppError;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{Caller, RequestId as GqlRequestId};
@@ -279,14 +280,22 @@ async fn execute(
             Err(refused) => Caller::Refused(refused.message()),
         },
     };
-    let reach = match &caller {
-        Caller::Authenticated(actor) => EventReach::of(&actor.principal),
-        _ => EventReach::nobody(),
+    let (reach, residents) = match &caller {
+        Caller::Authenticated(actor) => (
+            EventReach::of(&actor.principal),
+            ResidentReach::nested(&actor.principal),
+        ),
+        _ => (EventReach::nobody(), ResidentReach::nobody()),
     };
     let query = request.query.clone();
     let request = request
         .data(state.clone())
-        .data(Loaders::new(&state.db, &reach, state.settings.loader_delay))
+        .data(Loaders::new(
+            &state.db,
+            &reach,
+            &residents,
+            state.settings.loader_delay,
+        ))
         .data(GqlRequestId(rid.clone()))
         .data(caller);
     let response = AssertUnwindSafe(shared.schema.execute(request))

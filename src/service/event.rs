@@ -1,6 +1,7 @@
 //! Events: idempotent reporting (one client-minted id, one event), the handling workflow with
 //! its immutable timeline, deadline clocks and the breach sweep, possible duplicates, points.
 use crate::access::event::{self as access, EventReach, Standing};
+use crate::access::resident::ResidentReach;
 use crate::access::{Actor, Principal};
 use crate::domain::event::{
     self as rules, DeadlinePolicy, DeadlineStage, EventAction, EventCategory, EventPriority,
@@ -197,7 +198,7 @@ pub async fn report_event(
     resident_ids.sort();
     resident_ids.dedup();
     for id in &resident_ids {
-        if resident::find(&state.db, *id, &principal.scope)
+        if resident::find(&state.db, *id, &ResidentReach::to_name(principal))
             .await?
             .is_none()
         {
@@ -664,14 +665,14 @@ async fn award_points(
 ) -> AppResult<()> {
     let points = state.settings.points;
     let earned = store::ledger_of_event(db, event.id).await?;
-    let has = |reason: PointsReason| earned.iter().any(|r| r.reason == reason.as_str());
+    let has = |reason: PointsReason| earned.iter().any(|r| r.reason == reason);
     let reporter_earns = event.reporter_kind != ReporterKind::Staff;
     let credit = |account_id, reason: PointsReason, amount| LedgerRow {
         id: Uuid::now_v7(),
         account_id,
         event_id: event.id,
         grid_id: event.grid_id,
-        reason: reason.as_str().to_owned(),
+        reason,
         points: amount,
         created_at: now,
     };
@@ -699,7 +700,7 @@ async fn award_points(
             // A duplicate earns nothing: the credit is reversed by a new row, never edited.
             let paid = earned
                 .iter()
-                .find(|r| r.reason == PointsReason::ReportAccepted.as_str())
+                .find(|r| r.reason == PointsReason::ReportAccepted)
                 .map_or(0, |r| r.points);
             rows.push(credit(
                 event.reporter_account_id,

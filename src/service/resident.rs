@@ -1,7 +1,8 @@
 //! Residents and their personal data (PIPL): ID numbers and phones are encrypted at rest with
 //! keyed hashes for look-ups; the API shows masked forms; revealing a full ID number is a
 //! reasoned, audited act of community workers and above, and a refused attempt is audited too.
-use crate::access::{Actor, Scope};
+use crate::access::Actor;
+use crate::access::resident::ResidentReach;
 use crate::domain::page::PageRequest;
 use crate::domain::person::{parse_person_name, parse_phone};
 use crate::domain::region::RegionLevel;
@@ -210,7 +211,7 @@ pub async fn update_resident(
     mut input: ResidentInput,
 ) -> AppResult<ResidentRow> {
     require_staff(actor, "修改居民信息")?;
-    let mut row = resident::find(&state.db, id, &actor.principal.scope)
+    let mut row = resident::find(&state.db, id, &ResidentReach::to_view(&actor.principal)?)
         .await?
         .ok_or_else(|| AppError::not_found("居民"))?;
     if let Some(region_id) = input.region_id.take() {
@@ -260,17 +261,9 @@ pub async fn update_resident(
     Ok(row)
 }
 
-fn check_viewer(actor: &Actor) -> AppResult<()> {
-    if actor.principal.sees_residents() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("无权查看居民信息"))
-    }
-}
-
 pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ResidentRow> {
-    check_viewer(actor)?;
-    resident::find(&state.db, id, &actor.principal.scope)
+    let reach = ResidentReach::to_view(&actor.principal)?;
+    resident::find(&state.db, id, &reach)
         .await?
         .ok_or_else(|| AppError::not_found("居民"))
 }
@@ -288,16 +281,16 @@ pub async fn list(
     query: ResidentQuery,
     page: &PageRequest,
 ) -> AppResult<Vec<ResidentRow>> {
-    check_viewer(actor)?;
     let me = &actor.principal;
-    let scope = match query.within {
-        Some(id) => Scope::within(
+    let reach = ResidentReach::to_view(me)?;
+    let reach = match query.within {
+        Some(id) => reach.within(
             &region::find(&state.db, id, &me.scope)
                 .await?
                 .ok_or_else(|| AppError::NotFound("within: 区域不存在或不在您的管辖范围内".into()))?
                 .path,
         ),
-        None => me.scope.clone(),
+        None => reach,
     };
     let filter = ResidentFilter {
         tag: query.tag,
@@ -305,7 +298,7 @@ pub async fn list(
         building: parse_short_text("building", query.building.as_deref(), 32)?,
     };
     let after = page.after_id()?;
-    Ok(resident::list(&state.db, &scope, &filter, page, after).await?)
+    Ok(resident::list(&state.db, &reach, &filter, page, after).await?)
 }
 
 /// The full ID number, for community workers and above in scope, with a reason; every attempt
@@ -326,7 +319,7 @@ pub async fn reveal_id_number(
         ));
     }
     let me = &actor.principal;
-    let found = resident::find(&state.db, id, &me.scope).await?;
+    let found = resident::find(&state.db, id, &ResidentReach::to_name(me)).await?;
     let allowed = me.is_staff() && found.is_some();
     audit::record(
         &state.db,

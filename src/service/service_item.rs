@@ -8,6 +8,7 @@
 //! sub-district's big working committee. An offer is posted by a unit liaison to a committee its
 //! unit sits on and claimed by a community (a community worker) of that committee. The claimant
 //! starts, completes and withdraws; the poster's side verifies.
+use crate::access::resident::ResidentReach;
 use crate::access::service_item::{
     self as access, ItemViewer, SideStanding, Viewer, judge_claim_step, judge_claiming,
     judge_poster,
@@ -329,7 +330,7 @@ async fn micro_wish_beneficiary(
     community: &RegionRow,
     resident_id: Uuid,
 ) -> AppResult<(Uuid, String)> {
-    let resident = resident::find(&state.db, resident_id, &me.scope)
+    let resident = resident::find(&state.db, resident_id, &ResidentReach::to_name(me))
         .await?
         .ok_or_else(|| AppError::not_found("受助居民"))?;
     let home = region_row(state, resident.region_id).await?;

@@ -2,7 +2,8 @@
 //! store typed, and a code the domain does not know fails the query (an `INTERNAL` error,
 //! logged) instead of turning into some default.
 use crate::domain::event::{
-    EventAction, EventCategory, EventPriority, EventSource, EventState, ReporterKind, Resolution,
+    EventAction, EventCategory, EventPriority, EventSource, EventState, PointsReason, ReporterKind,
+    Resolution,
 };
 use crate::domain::people::{GridMemberKind, GridRole, MemberUnitKind, Occupation};
 use crate::domain::region::{GridKind, RegionLevel};
@@ -83,6 +84,7 @@ stored_as_code!(
     ReporterKind,
     Resolution,
     EventAction,
+    PointsReason,
     GridMemberKind,
     Occupation,
     GridRole,
