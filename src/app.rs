@@ -4,7 +4,8 @@ use crate::auth::password::Passwords;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::graphql::schema_builder;
-use crate::http::{Shared, request_id, routes};
+use crate::http::{Lifecycle, Shared, lifecycle_middleware, request_id, routes};
+use crate::jobs::Supervisor;
 use crate::pii::PiiVault;
 use crate::state::AppState;
 use crate::telemetry::Metrics;
@@ -14,6 +15,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The state every part of the app shares, with the database migrated.
 pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
@@ -30,6 +32,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         pii: Arc::new(PiiVault::new(&settings.pii_keys)?),
         passwords: Passwords::new(&settings.password)?,
         photos: crate::service::photo::local_store(&settings.data_dir)?,
+        budgets: crate::budget::Budgets::new(&settings.rates),
         db,
         clock,
         metrics,
@@ -41,6 +44,19 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    lifecycle: Arc<Lifecycle>,
+    stop_requested: Arc<tokio::sync::Notify>,
+}
+
+/// Raises the soft open-file limit to the hard one where allowed, and returns what it is now.
+fn raise_file_limit() -> u64 {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read or raise the open-file limit");
+            1024
+        }
+    }
 }
 
 impl Application {
@@ -48,37 +64,60 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let state = build_state(settings, clock).await?;
+        // The DataLoaders' timers run on async-io's reactor. Start it now, while file
+        // descriptors are plentiful, rather than on the first query under load.
+        async_io::Timer::after(Duration::from_millis(1)).await;
         Self::serve(listener, state)
     }
 
     fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Self> {
-        if let Some(interval) = state.settings.sweep_interval {
-            crate::service::event::spawn_sweeper(state.clone(), interval);
-        }
-        if let Some(every) = state.settings.claim_sweep_interval {
-            crate::service::service_item::spawn_release_sweep(state.clone(), every);
-        }
         let port = listener.local_addr()?.port();
         let schema = schema_builder(&state.settings).finish();
+        let jobs = Supervisor::start(state.clone(), crate::jobs::configured(&state));
+        let lifecycle = Arc::new(Lifecycle::new(jobs));
         let shared = web::Data::new(Shared {
             state: state.clone(),
             schema,
+            lifecycle: lifecycle.clone(),
         });
-        let mut server = HttpServer::new(move || {
+        let server_limits = &state.settings.server;
+        let workers = state
+            .settings
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+        // Client connections stay well below the open-file limit, leaving room for the
+        // database pool, photo files and the reactors.
+        let files = raise_file_limit();
+        let reserve = 64 + u64::from(state.settings.db_max_connections) * 2;
+        let by_files = files.saturating_sub(reserve).max(64) as usize;
+        let max_connections = server_limits.max_connections.min(by_files);
+        let per_worker = (max_connections / workers).max(1);
+        tracing::info!(
+            open_file_limit = files,
+            max_connections,
+            workers,
+            "connection cap"
+        );
+        let server = HttpServer::new(move || {
             App::new()
                 .app_data(shared.clone())
+                .wrap(from_fn(lifecycle_middleware))
                 .wrap(from_fn(request_id::middleware))
                 .configure(routes)
         })
-        .shutdown_timeout(30)
-        .listen(listener)?;
-        if let Some(workers) = state.settings.workers {
-            server = server.workers(workers);
-        }
+        .workers(workers)
+        .max_connections(per_worker)
+        .disable_signals()
+        .shutdown_timeout(server_limits.shutdown_timeout.as_secs())
+        .listen(listener)?
+        .run();
         Ok(Application {
             port,
-            server: server.run(),
+            server,
             state,
+            lifecycle,
+            stop_requested: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -90,8 +129,77 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGTERM/SIGINT; in-flight requests finish first (up to 30 s).
+    /// Asks the server to shut down as SIGTERM does (tests use it).
+    pub fn stop_trigger(&self) -> Arc<tokio::sync::Notify> {
+        self.stop_requested.clone()
+    }
+
+    /// Serves until SIGTERM/SIGINT (or the stop trigger). Then: `/readyz` answers 503 at once
+    /// and responses carry `Connection: close` for the drain period, so a load balancer moves
+    /// away while nothing is refused; then the listener closes, in-flight requests finish (up
+    /// to the shutdown timeout) and the background jobs stop.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Application {
+            mut server,
+            state,
+            lifecycle,
+            stop_requested,
+            ..
+        } = self;
+        let handle = server.handle();
+        tokio::select! {
+            ended = &mut server => {
+                lifecycle.stop_jobs().await;
+                return ended;
+            }
+            signal = stop_signal(stop_requested) => {
+                tracing::info!(signal, "shutting down: draining");
+            }
+        }
+        lifecycle.start_draining();
+        let drain = state.settings.server.drain_period;
+        tokio::select! {
+            _ = tokio::time::sleep(drain) => {}
+            ended = &mut server => {
+                lifecycle.stop_jobs().await;
+                return ended;
+            }
+        }
+        tracing::info!("drain period over: closing the listener, finishing in-flight requests");
+        let stopping = handle.stop(true);
+        let (_, ended) = tokio::join!(stopping, &mut server);
+        lifecycle.stop_jobs().await;
+        ended
+    }
+}
+
+/// Which request to stop came first.
+async fn stop_signal(trigger: Arc<tokio::sync::Notify>) -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (mut term, mut int) = match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(term), Ok(int)) => (term, int),
+            _ => {
+                tracing::error!("could not listen for signals; stopping only when asked");
+                trigger.notified().await;
+                return "trigger";
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+            _ = trigger.notified() => "trigger",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "ctrl-c",
+            _ = trigger.notified() => "trigger",
+        }
     }
 }

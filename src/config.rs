@@ -36,6 +36,42 @@ pub struct Limits {
     pub multipart_body_bytes: usize,
     pub max_file_bytes: usize,
     pub max_files: usize,
+    /// Deepest nesting of brackets in a document, checked on its text before it is parsed.
+    pub max_nesting: usize,
+    /// Root fields per operation (fragments expanded).
+    pub max_root_fields: usize,
+    /// Aliased fields per document.
+    pub max_aliases: usize,
+    /// Elements of any list argument or list variable.
+    pub max_list_items: usize,
+    /// Longest wait for the next chunk of a request body.
+    pub body_idle_timeout: Duration,
+    /// Longest time to read a whole JSON body (multipart bodies get `upload_timeout`).
+    pub body_timeout: Duration,
+    pub upload_timeout: Duration,
+}
+
+/// Request budgets (token buckets): per client IP for anonymous calls, per account for signed-in
+/// ones. A rate of 0 turns a budget off.
+#[derive(Debug, Clone)]
+pub struct RateBudgets {
+    pub anonymous_per_sec: u32,
+    pub anonymous_burst: u32,
+    pub account_per_sec: u32,
+    pub account_burst: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+}
+
+/// How the HTTP server holds up under load and how it stops.
+#[derive(Debug, Clone)]
+pub struct ServerLimits {
+    /// Open client connections across all workers (kept below the open-file limit).
+    pub max_connections: usize,
+    /// After SIGTERM: how long `/readyz` says 503 while requests are still served.
+    pub drain_period: Duration,
+    /// Then: how long in-flight requests may take to finish.
+    pub shutdown_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +107,8 @@ pub struct Settings {
     /// The first encrypts; all decrypt and are used for look-ups (PII key rotation).
     pub pii_keys: Vec<Secret>,
     pub limits: Limits,
+    pub rates: RateBudgets,
+    pub server: ServerLimits,
     pub login: LoginPolicy,
     pub password: PasswordParams,
     pub workers: Option<usize>,
@@ -98,6 +136,28 @@ pub struct PointsRules {
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Overrides `target` with the variable's value when it is set.
+fn parse_into<T: std::str::FromStr>(name: &str, target: &mut T) -> Result<()>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    if let Some(raw) = var(name) {
+        *target = raw
+            .trim()
+            .parse()
+            .with_context(|| format!("{name}={raw:?}"))?;
+    }
+    Ok(())
+}
+
+/// A duration in whole seconds from the variable, when it is set.
+fn secs_into(name: &str, target: &mut Duration) -> Result<()> {
+    let mut secs = target.as_secs();
+    parse_into(name, &mut secs)?;
+    *target = Duration::from_secs(secs);
+    Ok(())
 }
 
 impl Settings {
@@ -146,6 +206,33 @@ impl Settings {
         if let Some(n) = var("GRIDHUB_DB_MAX_CONNECTIONS") {
             settings.db_max_connections = n.parse().context("GRIDHUB_DB_MAX_CONNECTIONS")?;
         }
+        let limits = &mut settings.limits;
+        parse_into("GRIDHUB_MAX_NESTING", &mut limits.max_nesting)?;
+        parse_into("GRIDHUB_MAX_ROOT_FIELDS", &mut limits.max_root_fields)?;
+        parse_into("GRIDHUB_MAX_ALIASES", &mut limits.max_aliases)?;
+        parse_into("GRIDHUB_MAX_LIST_ITEMS", &mut limits.max_list_items)?;
+        secs_into(
+            "GRIDHUB_BODY_IDLE_TIMEOUT_SECS",
+            &mut limits.body_idle_timeout,
+        )?;
+        secs_into("GRIDHUB_BODY_TIMEOUT_SECS", &mut limits.body_timeout)?;
+        secs_into("GRIDHUB_UPLOAD_TIMEOUT_SECS", &mut limits.upload_timeout)?;
+        let rates = &mut settings.rates;
+        parse_into("GRIDHUB_RATE_ANON_PER_SEC", &mut rates.anonymous_per_sec)?;
+        parse_into("GRIDHUB_RATE_ANON_BURST", &mut rates.anonymous_burst)?;
+        parse_into("GRIDHUB_RATE_ACCOUNT_PER_SEC", &mut rates.account_per_sec)?;
+        parse_into("GRIDHUB_RATE_ACCOUNT_BURST", &mut rates.account_burst)?;
+        parse_into(
+            "GRIDHUB_TRUST_FORWARDED_FOR",
+            &mut rates.trust_forwarded_for,
+        )?;
+        let server = &mut settings.server;
+        parse_into("GRIDHUB_MAX_CONNECTIONS", &mut server.max_connections)?;
+        secs_into("GRIDHUB_DRAIN_SECS", &mut server.drain_period)?;
+        secs_into(
+            "GRIDHUB_SHUTDOWN_TIMEOUT_SECS",
+            &mut server.shutdown_timeout,
+        )?;
         if let Some(secs) = var("GRIDHUB_CLAIM_SWEEP_SECS") {
             let secs: u64 = secs.parse().context("GRIDHUB_CLAIM_SWEEP_SECS")?;
             settings.claim_sweep_interval = (secs > 0).then(|| Duration::from_secs(secs));
@@ -182,6 +269,25 @@ impl Settings {
                 // Per request; each event, step or item still takes at most 9 (a synced queue of
                 // offline reports carries several sets).
                 max_files: 36,
+                max_nesting: 64,
+                max_root_fields: 20,
+                max_aliases: 30,
+                max_list_items: 100,
+                body_idle_timeout: Duration::from_secs(10),
+                body_timeout: Duration::from_secs(30),
+                upload_timeout: Duration::from_secs(300),
+            },
+            rates: RateBudgets {
+                anonymous_per_sec: 10,
+                anonymous_burst: 50,
+                account_per_sec: 30,
+                account_burst: 120,
+                trust_forwarded_for: false,
+            },
+            server: ServerLimits {
+                max_connections: 10_000,
+                drain_period: Duration::from_secs(5),
+                shutdown_timeout: Duration::from_secs(30),
             },
             login: LoginPolicy {
                 slow_after: 3,

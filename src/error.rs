@@ -99,6 +99,14 @@ impl AppError {
         }
     }
 
+    /// The error as a cause for logs (background work has no client to answer).
+    pub fn into_cause(self) -> anyhow::Error {
+        match self {
+            AppError::Internal(cause) => cause,
+            other => anyhow::anyhow!("{}: {}", other.code(), other.message()),
+        }
+    }
+
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         AppError::Internal(cause.into())
     }

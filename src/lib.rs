@@ -6,6 +6,8 @@ pub mod access;
 pub mod app;
 /// Who is calling: passwords, tokens.
 pub mod auth;
+/// Request budgets per client address and per account.
+pub mod budget;
 /// The `gridhub` command line.
 pub mod cli;
 /// The application clock (manual in tests).
@@ -20,6 +22,8 @@ pub mod error;
 pub mod graphql;
 /// HTTP routes and middleware.
 pub mod http;
+/// Background jobs (sweeps) under one supervisor.
+pub mod jobs;
 /// Encryption and keyed hashing of personal data.
 pub mod pii;
 /// The demo data set (`gridhub seed demo`).

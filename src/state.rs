@@ -17,6 +17,8 @@ pub struct AppState {
     pub pii: Arc<PiiVault>,
     pub passwords: Passwords,
     pub metrics: Metrics,
+    /// Request budgets (rate limits) per client address and per account.
+    pub budgets: crate::budget::Budgets,
     /// Photo blobs by content hash.
     pub photos: Arc<dyn object_store::ObjectStore>,
 }

@@ -20,6 +20,36 @@ pub fn finish(response: &mut Response, query: &str, request_id: &str, metrics: &
     }
 }
 
+/// A response that asks its client to come back later: the code that says so and how long.
+pub struct RetryHint {
+    pub code: &'static str,
+    pub after_secs: u64,
+}
+
+/// `UNAVAILABLE` outranks `RATE_LIMITED`: a database outage is everyone's, a budget one caller's.
+pub fn retry_hint(response: &Response) -> Option<RetryHint> {
+    let mut hint: Option<RetryHint> = None;
+    for error in &response.errors {
+        let code: &'static str = match code_of(error) {
+            Some("UNAVAILABLE") => "UNAVAILABLE",
+            Some("RATE_LIMITED") => "RATE_LIMITED",
+            _ => continue,
+        };
+        let after_secs = match error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("retryAfterSeconds"))
+        {
+            Some(Value::Number(n)) => n.as_u64().unwrap_or(1),
+            _ => 1,
+        };
+        if hint.as_ref().is_none_or(|h| h.code != "UNAVAILABLE") {
+            hint = Some(RetryHint { code, after_secs });
+        }
+    }
+    hint
+}
+
 fn code_of(error: &ServerError) -> Option<&str> {
     match error.extensions.as_ref()?.get("code")? {
         Value::String(code) => Some(code.as_str()),

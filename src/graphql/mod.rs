@@ -13,6 +13,8 @@ pub mod audit;
 pub mod errors;
 /// Events: reporting, workflow, lists, duplicates, deadlines, leaderboard.
 pub mod event;
+/// Bounds on the document around the parser: nesting, root fields, aliases, list sizes.
+pub mod guard;
 /// `labels`: zh-CN display labels of every enum.
 pub mod labels;
 /// Per-request DataLoaders for nested look-ups, each bound to the caller's scope.
@@ -69,7 +71,8 @@ pub fn schema_builder(
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(32)
-    .limit_directives(8);
+    .limit_directives(8)
+    .extension(guard::DocumentGuard::new(limits));
     if settings.is_production() {
         builder = builder.disable_introspection().disable_suggestions();
     }

@@ -20,10 +20,13 @@ pub fn connection<R, N: OutputType>(
     conn
 }
 
-/// Complexity of a connection field: each of up to `first` nodes costs its selection.
+/// What one list call costs before its rows: a statement, however small the page.
+pub const LIST_CALL_COST: usize = 50;
+
+/// Complexity of a connection field: the call, then each of up to `first` nodes its selection.
 pub fn connection_cost(first: Option<i32>, child: usize) -> usize {
     let n = first
         .unwrap_or(crate::domain::page::DEFAULT_PAGE as i32)
         .clamp(1, 100) as usize;
-    n.saturating_mul(child).saturating_add(2)
+    n.saturating_mul(child).saturating_add(LIST_CALL_COST)
 }

@@ -2,20 +2,23 @@
 //! GraphiQL in development and runs read-only queries, never mutations. The caller is resolved
 //! here, once, and handed to the resolvers with per-request loaders bound to its scope.
 use super::Shared;
+use super::body;
 use super::request_id::RequestId;
 use crate::access::Actor;
 use crate::access::event::EventReach;
 use crate::access::resident::ResidentReach;
+use crate::budget::Payer;
 use crate::error::AppError;
+use crate::graphql::guard;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{Caller, RequestId as GqlRequestId};
 use crate::service::session::authenticate;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use async_graphql::http::{GraphiQLSource, MultipartOptions};
+use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
-use futures_util::{FutureExt, StreamExt, TryStreamExt};
+use futures_util::FutureExt;
 use serde_json::json;
 use std::panic::AssertUnwindSafe;
 
@@ -47,6 +50,70 @@ pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The status of a response whose error asks the client to come back later.
+fn hint_status(code: &str) -> StatusCode {
+    match code {
+        "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// A coded error refused before execution, with the status and `Retry-After` it calls for.
+fn error_response(error: AppError, rid: &str, metrics: &crate::telemetry::Metrics) -> HttpResponse {
+    let mut response = async_graphql::Response::from_errors(vec![
+        async_graphql::Error::from(error).into_server_error(async_graphql::Pos::default()),
+    ]);
+    crate::graphql::errors::finish(&mut response, "", rid, metrics);
+    let mut http = match crate::graphql::errors::retry_hint(&response) {
+        Some(hint) => {
+            let mut http = HttpResponse::build(hint_status(hint.code));
+            http.insert_header((header::RETRY_AFTER, hint.after_secs.to_string()));
+            http
+        }
+        None => HttpResponse::BadRequest(),
+    };
+    http.insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "errors": response.errors }))
+}
+
+/// The client's address: the peer, or the nearest hop a trusted proxy recorded.
+fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> std::net::IpAddr {
+    let forwarded = trust_forwarded_for
+        .then(|| req.headers().get("x-forwarded-for")?.to_str().ok())
+        .flatten()
+        .and_then(|list| list.rsplit(',').next())
+        .and_then(|hop| hop.trim().parse().ok());
+    forwarded
+        .or_else(|| req.peer_addr().map(|a| a.ip()))
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
+/// The media type of a POST body: JSON or multipart, matched on the essence of `Content-Type`
+/// (`application/jsonfoo` is neither). No header reads as JSON.
+enum BodyKind {
+    Json,
+    Multipart,
+}
+
+fn body_kind(req: &HttpRequest) -> Option<BodyKind> {
+    let Some(raw) = req.headers().get(header::CONTENT_TYPE) else {
+        return Some(BodyKind::Json);
+    };
+    let mime: actix_web::mime::Mime = raw.to_str().ok()?.parse().ok()?;
+    match (
+        mime.type_().as_str(),
+        mime.subtype().as_str(),
+        mime.suffix(),
+    ) {
+        ("application", "json", None) => Some(BodyKind::Json),
+        ("application", "graphql-response", Some(suffix)) if suffix == "json" => {
+            Some(BodyKind::Json)
+        }
+        ("multipart", "form-data", None) => Some(BodyKind::Multipart),
+        _ => None,
+    }
+}
+
 pub async fn post(
     req: HttpRequest,
     payload: web::Payload,
@@ -54,126 +121,29 @@ pub async fn post(
 ) -> HttpResponse {
     let rid = request_id(&req);
     let limits = &shared.state.settings.limits;
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json")
-        .to_owned();
-    let request = if content_type.starts_with("multipart/form-data") {
-        match read_multipart(&content_type, payload, limits).await {
-            Ok(request) => request,
-            Err(response) => return response(&rid),
+    let read = match body_kind(&req) {
+        Some(BodyKind::Json) => body::read_json(payload, limits).await,
+        Some(BodyKind::Multipart) => {
+            let content_type = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            body::read_multipart(content_type, payload, limits).await
         }
-    } else if content_type.starts_with("application/json")
-        || content_type.starts_with("application/graphql-response+json")
-    {
-        match read_json(payload, limits.json_body_bytes).await {
-            Ok(request) => request,
-            Err(response) => return response(&rid),
+        None => {
+            return refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "BAD_USER_INPUT",
+                "请求须为 application/json 或 multipart/form-data",
+                &rid,
+            );
         }
-    } else {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "BAD_USER_INPUT",
-            "请求须为 application/json 或 multipart/form-data",
-            &rid,
-        );
     };
-    execute(&req, &shared, request, rid).await
-}
-
-type Refusal = Box<dyn FnOnce(&str) -> HttpResponse>;
-
-fn refusal(status: StatusCode, message: &'static str) -> Refusal {
-    Box::new(move |rid| refuse(status, "BAD_USER_INPUT", message, rid))
-}
-
-async fn read_json(
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<async_graphql::Request, Refusal> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| refusal(StatusCode::BAD_REQUEST, "请求体读取失败"))?;
-        if body.len() + chunk.len() > limit {
-            return Err(refusal(StatusCode::PAYLOAD_TOO_LARGE, "请求体过大"));
-        }
-        body.extend_from_slice(&chunk);
+    match read {
+        Ok(request) => execute(&req, &shared, request, rid).await,
+        Err(response) => response(&rid),
     }
-    let value: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|_| refusal(StatusCode::BAD_REQUEST, "请求体不是有效的 JSON"))?;
-    if value.is_array() {
-        return Err(refusal(
-            StatusCode::BAD_REQUEST,
-            "不支持批量请求，请逐个发送（离线上报请用 syncReports）",
-        ));
-    }
-    serde_json::from_value(value).map_err(|_| {
-        refusal(
-            StatusCode::BAD_REQUEST,
-            "请求体须为 {query, variables, operationName}",
-        )
-    })
-}
-
-async fn read_multipart(
-    content_type: &str,
-    mut payload: web::Payload,
-    limits: &crate::config::Limits,
-) -> Result<async_graphql::Request, Refusal> {
-    // The payload is not Send; pipe it through a channel, counting bytes against the cap.
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<web::Bytes>>(16);
-    let cap = limits.multipart_body_bytes;
-    actix_web::rt::spawn(async move {
-        let mut seen = 0usize;
-        while let Some(chunk) = payload.next().await {
-            let item = match chunk {
-                Ok(bytes) => {
-                    seen += bytes.len();
-                    if seen > cap {
-                        let _ = tx
-                            .send(Err(std::io::Error::other("body over the size cap")))
-                            .await;
-                        return;
-                    }
-                    Ok(bytes)
-                }
-                Err(e) => Err(std::io::Error::other(e.to_string())),
-            };
-            if tx.send(item).await.is_err() {
-                return;
-            }
-        }
-    });
-    let stream = tokio_stream_from(rx);
-    let options = MultipartOptions::default()
-        .max_file_size(limits.max_file_bytes)
-        .max_num_files(limits.max_files);
-    let batch = async_graphql::http::receive_batch_body(
-        Some(content_type),
-        stream.into_async_read(),
-        options,
-    )
-    .await
-    .map_err(|e| match e {
-        async_graphql::ParseRequestError::PayloadTooLarge => {
-            refusal(StatusCode::PAYLOAD_TOO_LARGE, "上传文件过大或过多")
-        }
-        _ => refusal(StatusCode::BAD_REQUEST, "multipart 请求格式不正确"),
-    })?;
-    match batch {
-        async_graphql::BatchRequest::Single(request) => Ok(request),
-        async_graphql::BatchRequest::Batch(_) => {
-            Err(refusal(StatusCode::BAD_REQUEST, "不支持批量请求"))
-        }
-    }
-}
-
-fn tokio_stream_from(
-    mut rx: tokio::sync::mpsc::Receiver<std::io::Result<web::Bytes>>,
-) -> impl futures_util::Stream<Item = std::io::Result<web::Bytes>> + Send {
-    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
 /// `GET /graphql`: GraphiQL (development) or a read-only query from the query string.
@@ -203,6 +173,16 @@ pub async fn get(req: HttpRequest, shared: web::Data<Shared>) -> HttpResponse {
             );
         }
     };
+    let max_nesting = shared.state.settings.limits.max_nesting;
+    if guard::nesting_exceeds(&request.query, max_nesting) {
+        let error = guard::too_deep(max_nesting);
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "QUERY_TOO_COMPLEX",
+            &error.message,
+            &rid,
+        );
+    }
     if !is_query_only(&request) {
         return refuse(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -280,6 +260,16 @@ async fn execute(
             Err(refused) => Caller::Refused(refused.message()),
         },
     };
+    let payer = match &caller {
+        Caller::Authenticated(actor) => Payer::Account(actor.principal.account_id),
+        _ => Payer::Address(client_address(
+            req,
+            state.settings.rates.trust_forwarded_for,
+        )),
+    };
+    if let Err(refused) = state.budgets.charge(payer, 1) {
+        return error_response(refused, &rid, &state.metrics);
+    }
     let (reach, residents) = match &caller {
         Caller::Authenticated(actor) => (
             EventReach::of(&actor.principal),
@@ -297,6 +287,7 @@ async fn execute(
             state.settings.loader_delay,
         ))
         .data(GqlRequestId(rid.clone()))
+        .data(payer)
         .data(caller);
     let response = AssertUnwindSafe(shared.schema.execute(request))
         .catch_unwind()
@@ -305,8 +296,15 @@ async fn execute(
         // Answers depend on the caller: never cached or shared.
         Ok(mut response) => {
             crate::graphql::errors::finish(&mut response, &query, &rid, &state.metrics);
-            HttpResponse::Ok()
-                .insert_header((header::CACHE_CONTROL, "no-store"))
+            let mut http = match crate::graphql::errors::retry_hint(&response) {
+                Some(hint) => {
+                    let mut http = HttpResponse::build(hint_status(hint.code));
+                    http.insert_header((header::RETRY_AFTER, hint.after_secs.to_string()));
+                    http
+                }
+                None => HttpResponse::Ok(),
+            };
+            http.insert_header((header::CACHE_CONTROL, "no-store"))
                 .json(response)
         }
         Err(_) => {

@@ -1,8 +1,17 @@
 //! actix wiring: `/graphql` (POST, GET for GraphiQL and read-only queries), health, metrics.
 use crate::graphql::GridSchema;
+use crate::jobs::Supervisor;
 use crate::state::AppState;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::ConnectionType;
+use actix_web::middleware::Next;
 use actix_web::web;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
+/// Request bodies: JSON and multipart, bounded in size and time.
+pub mod body;
 /// `POST /graphql`, `GET /graphql`.
 pub mod graphql;
 /// `/healthz`, `/readyz`, `/metrics`.
@@ -25,4 +34,62 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct Shared {
     pub state: AppState,
     pub schema: GridSchema,
+    pub lifecycle: Arc<Lifecycle>,
+}
+
+/// Where the process is in its life: serving, or draining before it stops; and the background
+/// jobs whose death should fail `/healthz`.
+pub struct Lifecycle {
+    draining: AtomicBool,
+    jobs: Mutex<Option<Supervisor>>,
+}
+
+impl Lifecycle {
+    pub fn new(jobs: Supervisor) -> Self {
+        Lifecycle {
+            draining: AtomicBool::new(false),
+            jobs: Mutex::new(Some(jobs)),
+        }
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    /// Every background job is alive (true once they have been stopped on purpose).
+    pub fn jobs_running(&self) -> bool {
+        self.jobs
+            .lock()
+            .map(|jobs| jobs.as_ref().is_none_or(Supervisor::all_running))
+            .unwrap_or(false)
+    }
+
+    pub async fn stop_jobs(&self) {
+        let jobs = self.jobs.lock().ok().and_then(|mut jobs| jobs.take());
+        if let Some(jobs) = jobs {
+            jobs.stop().await;
+        }
+    }
+}
+
+/// While draining, every response tells the client to close its connection, so no idle
+/// keep-alive connection is left for a request to be lost on when the listener closes.
+pub async fn lifecycle_middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let draining = req
+        .app_data::<web::Data<Shared>>()
+        .is_some_and(|s| s.lifecycle.is_draining());
+    let mut res = next.call(req).await?;
+    if draining {
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
+    Ok(res)
 }

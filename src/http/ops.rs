@@ -1,14 +1,39 @@
 //! Operational endpoints for load balancers and Prometheus.
 use super::Shared;
 use actix_web::{HttpResponse, web};
+use std::time::Duration;
 
-/// The process is up.
-pub async fn healthz() -> HttpResponse {
+/// The process is up and its background machinery works: the timer driver the DataLoaders
+/// wait on fires, and every background job is still running. A failure here asks the
+/// supervisor (systemd, Kubernetes) to restart the process.
+pub async fn healthz(shared: web::Data<Shared>) -> HttpResponse {
+    let timer = tokio::time::timeout(
+        Duration::from_secs(1),
+        async_io::Timer::after(Duration::from_millis(1)),
+    )
+    .await
+    .is_ok();
+    if !timer {
+        tracing::error!("the async-io timer did not fire: DataLoaders would hang");
+        return unhealthy("timer driver stalled");
+    }
+    if !shared.lifecycle.jobs_running() {
+        return unhealthy("a background job has stopped");
+    }
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-/// The database answers.
+fn unhealthy(why: &'static str) -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .content_type("text/plain")
+        .body(why)
+}
+
+/// Ready for traffic: not draining, and the database answers.
 pub async fn readyz(shared: web::Data<Shared>) -> HttpResponse {
+    if shared.lifecycle.is_draining() {
+        return unhealthy("shutting down");
+    }
     if crate::store::ping(&shared.state.db).await {
         HttpResponse::Ok().content_type("text/plain").body("ready")
     } else {

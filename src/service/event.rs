@@ -917,20 +917,6 @@ pub async fn sweep_breaches(state: &AppState) -> AppResult<usize> {
     Ok(marked)
 }
 
-/// Runs the sweep every `interval` until the process stops.
-pub fn spawn_sweeper(state: AppState, interval: std::time::Duration) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            if let Err(e) = sweep_breaches(&state).await {
-                tracing::warn!(error = ?e, "deadline sweep failed");
-            }
-        }
-    });
-}
-
 /// Sets the clocks for a category and/or priority (`None`: any). City admins only: the rules
 /// are one policy for the whole city.
 pub async fn set_deadline_rule(

@@ -38,7 +38,6 @@ use sea_orm::{
     DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde_json::json;
-use std::time::Duration;
 use uuid::Uuid;
 
 /// A write transaction. On SQLite it takes the write lock at BEGIN (IMMEDIATE), so concurrent
@@ -904,21 +903,6 @@ async fn release(state: &AppState, claim: &ClaimRow) -> AppResult<bool> {
     .await?;
     txn.commit().await?;
     Ok(true)
-}
-
-/// Runs the release sweep every `every` until the process ends.
-pub fn spawn_release_sweep(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            if let Err(e) = release_stale_claims(&state).await {
-                // Logged and retried at the next tick; a database blip must not end the sweep.
-                tracing::error!(error = ?e, "claim release sweep failed");
-            }
-        }
-    })
 }
 
 /// Filters of `serviceItems`.

@@ -4,7 +4,7 @@ use crate::helpers::*;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-fn gridhub(dir: &std::path::Path, database_url: &str) -> Command {
+pub fn gridhub(dir: &std::path::Path, database_url: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gridhub"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())

@@ -39,7 +39,11 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
     settings.workers = Some(2);
     // Tests run the deadline sweep by hand, with the manual clock.
     settings.sweep_interval = None;
+    settings.claim_sweep_interval = None;
     settings.db_max_connections = 5;
+    // Budgets are off unless a test turns them on (the suite fires requests faster than a person).
+    settings.rates.anonymous_per_sec = 0;
+    settings.rates.account_per_sec = 0;
     // Cheap hashing keeps the suite fast; production parameters are tested by the unit tests.
     settings.password = PasswordParams {
         memory_kib: 1024,

@@ -7,6 +7,7 @@ mod accounts;
 mod auth;
 mod cli;
 mod events;
+mod hardening;
 mod limits;
 mod ops;
 mod people;

@@ -1,0 +1,432 @@
+//! Bounds on a request's document before and right after it is parsed: nesting (checked on the
+//! text, so the recursive parser never sees a document that could overflow its stack), root
+//! fields, aliases, session mutations, list sizes and arguments on `__typename`. Each refusal is
+//! a coded error; what passes goes on to validation, depth and complexity limits.
+use crate::config::Limits;
+use async_graphql::ValidationResult;
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::{
+    ExecutableDocument, FragmentDefinition, OperationType, Selection, SelectionSet,
+};
+use async_graphql::{Name, Pos, Positioned, ServerError, ServerResult, Variables};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// Mutations that each cost a password hash or a token rotation: one per request.
+const SESSION_FIELDS: [&str; 2] = ["login", "refreshSession"];
+
+/// The deepest nesting of `{`, `[` and `(` in a document, skipping strings, block strings and
+/// comments. Stops counting as soon as `max` is passed, so the scan is linear and cheap.
+pub fn nesting_exceeds(text: &str, max: usize) -> bool {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    // `\"""` is an escaped triple quote inside a block string.
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// The coded error this module answers with.
+fn refuse(code: &str, message: impl Into<String>, pos: Option<Pos>) -> ServerError {
+    let mut error = ServerError::new(message, pos);
+    let mut ext = async_graphql::ErrorExtensionValues::default();
+    ext.set("code", code);
+    error.extensions = Some(ext);
+    error
+}
+
+fn too_complex(message: impl Into<String>, pos: Option<Pos>) -> ServerError {
+    refuse("QUERY_TOO_COMPLEX", message, pos)
+}
+
+/// What the checks after parsing count in one document.
+#[derive(Default)]
+struct Tally {
+    aliases: usize,
+    /// Root fields per operation, fragments expanded.
+    root_fields: usize,
+    session_fields: usize,
+}
+
+struct Walk<'a> {
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+    limits: &'a Limits,
+}
+
+impl Walk<'_> {
+    /// Root fields of an operation, following fragment spreads (each fragment once).
+    fn count_root(
+        &self,
+        set: &SelectionSet,
+        ty: OperationType,
+        seen: &mut HashSet<Name>,
+        tally: &mut Tally,
+    ) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    if field.node.name.node.as_str() == "__typename" {
+                        continue;
+                    }
+                    tally.root_fields += 1;
+                    if ty == OperationType::Mutation
+                        && SESSION_FIELDS.contains(&field.node.name.node.as_str())
+                    {
+                        tally.session_fields += 1;
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    self.count_root(&inline.node.selection_set.node, ty, seen, tally)
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    if seen.insert(name.clone())
+                        && let Some(fragment) = self.fragments.get(name)
+                    {
+                        self.count_root(&fragment.node.selection_set.node, ty, seen, tally)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Aliases, `__typename` arguments and literal list sizes in one selection set and below.
+    fn check_set(&self, set: &SelectionSet, tally: &mut Tally) -> ServerResult<()> {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    if field.alias.is_some() {
+                        tally.aliases += 1;
+                    }
+                    if field.name.node.as_str() == "__typename"
+                        && let Some((name, _)) = field.arguments.first()
+                    {
+                        let mut error = refuse(
+                            "BAD_USER_INPUT",
+                            format!("Unknown argument \"{}\" on field \"__typename\"", name.node),
+                            Some(name.pos),
+                        );
+                        if let Some(ext) = error.extensions.as_mut() {
+                            ext.set("field", name.node.as_str());
+                        }
+                        return Err(error);
+                    }
+                    for (name, value) in &field.arguments {
+                        self.check_value(name, &value.node, value.pos)?;
+                    }
+                    self.check_set(&field.selection_set.node, tally)?;
+                }
+                Selection::InlineFragment(inline) => {
+                    self.check_set(&inline.node.selection_set.node, tally)?
+                }
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn check_value(
+        &self,
+        argument: &Positioned<Name>,
+        value: &async_graphql_value::Value,
+        pos: Pos,
+    ) -> ServerResult<()> {
+        match value {
+            async_graphql_value::Value::List(items) => {
+                if items.len() > self.limits.max_list_items {
+                    return Err(list_too_long(
+                        argument.node.as_str(),
+                        self.limits.max_list_items,
+                        Some(pos),
+                    ));
+                }
+                items
+                    .iter()
+                    .try_for_each(|item| self.check_value(argument, item, pos))
+            }
+            async_graphql_value::Value::Object(fields) => fields
+                .values()
+                .try_for_each(|item| self.check_value(argument, item, pos)),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn list_too_long(field: &str, max: usize, pos: Option<Pos>) -> ServerError {
+    let mut error = refuse(
+        "BAD_USER_INPUT",
+        format!("列表最多 {max} 项（{field}）"),
+        pos,
+    );
+    if let Some(ext) = error.extensions.as_mut() {
+        ext.set("field", field);
+    }
+    error
+}
+
+fn check_variables(name: &str, value: &async_graphql::Value, max: usize) -> ServerResult<()> {
+    match value {
+        async_graphql::Value::List(items) => {
+            if items.len() > max {
+                return Err(list_too_long(name, max, None));
+            }
+            items.iter().try_for_each(|v| check_variables(name, v, max))
+        }
+        async_graphql::Value::Object(fields) => fields
+            .values()
+            .try_for_each(|v| check_variables(name, v, max)),
+        _ => Ok(()),
+    }
+}
+
+/// Checks a parsed document against the limits.
+pub fn check_document(
+    doc: &ExecutableDocument,
+    variables: &Variables,
+    limits: &Limits,
+) -> ServerResult<()> {
+    let walk = Walk {
+        fragments: &doc.fragments,
+        limits,
+    };
+    let mut tally = Tally::default();
+    for fragment in doc.fragments.values() {
+        walk.check_set(&fragment.node.selection_set.node, &mut tally)?;
+    }
+    for (_, operation) in doc.operations.iter() {
+        let op = &operation.node;
+        walk.check_set(&op.selection_set.node, &mut tally)?;
+        let mut root = Tally::default();
+        walk.count_root(
+            &op.selection_set.node,
+            op.ty,
+            &mut HashSet::new(),
+            &mut root,
+        );
+        if root.root_fields > limits.max_root_fields {
+            return Err(too_complex(
+                format!(
+                    "一个请求最多 {} 个顶层字段（本请求 {} 个）",
+                    limits.max_root_fields, root.root_fields
+                ),
+                Some(operation.pos),
+            ));
+        }
+        if root.session_fields > 1 {
+            return Err(too_complex(
+                "一个请求只能包含一次 login 或 refreshSession",
+                Some(operation.pos),
+            ));
+        }
+    }
+    if tally.aliases > limits.max_aliases {
+        return Err(too_complex(
+            format!(
+                "一个请求最多 {} 个别名（本请求 {} 个）",
+                limits.max_aliases, tally.aliases
+            ),
+            None,
+        ));
+    }
+    for (name, value) in variables.iter() {
+        check_variables(name.as_str(), value, limits.max_list_items)?;
+    }
+    Ok(())
+}
+
+/// The error for a document nested past the limit.
+pub fn too_deep(max: usize) -> ServerError {
+    too_complex(format!("查询嵌套过深（最多 {max} 层括号）"), None)
+}
+
+/// The schema extension that runs the checks around the parser.
+pub struct DocumentGuard {
+    limits: Arc<Limits>,
+}
+
+impl DocumentGuard {
+    pub fn new(limits: &Limits) -> Self {
+        DocumentGuard {
+            limits: Arc::new(limits.clone()),
+        }
+    }
+}
+
+impl ExtensionFactory for DocumentGuard {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(GuardExtension {
+            limits: self.limits.clone(),
+        })
+    }
+}
+
+struct GuardExtension {
+    limits: Arc<Limits>,
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for GuardExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        if nesting_exceeds(query, self.limits.max_nesting) {
+            return Err(too_deep(self.limits.max_nesting));
+        }
+        let doc = next.run(ctx, query, variables).await?;
+        check_document(&doc, variables, &self.limits)?;
+        Ok(doc)
+    }
+
+    /// A valid document is priced by its complexity: the caller's budget pays for what goes
+    /// beyond an ordinary page, before anything runs.
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        let extra = crate::budget::tokens_for_complexity(result.complexity);
+        if extra > 0
+            && let (Some(payer), Some(state)) = (
+                ctx.data_opt::<crate::budget::Payer>(),
+                ctx.data_opt::<crate::state::AppState>(),
+            )
+            && let Err(refused) = state.budgets.charge(*payer, extra)
+        {
+            let error: async_graphql::Error = refused.into();
+            return Err(vec![error.into_server_error(Pos::default())]);
+        }
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::Value;
+
+    #[test]
+    fn nesting_is_counted_outside_strings_and_comments() {
+        assert!(!nesting_exceeds("{ a { b { c } } }", 3));
+        assert!(nesting_exceeds("{ a { b { c { d } } } }", 3));
+        assert!(nesting_exceeds(
+            &format!("{{ __typename(a: {}", "[".repeat(5000)),
+            64
+        ));
+        // Brackets in strings, block strings and comments do not count.
+        let s = format!(
+            "{{ a(x: \"{}\", y: \"\"\"{}\\\"\"\" ]]\"\"\") # {}\n }}",
+            "[".repeat(100),
+            "{".repeat(100),
+            "(".repeat(100)
+        );
+        assert!(!nesting_exceeds(&s, 3));
+        // An escaped quote does not end a string.
+        assert!(!nesting_exceeds(r#"{ a(x: "\"[[[[") }"#, 3));
+        // Unbalanced closers never go below zero.
+        assert!(!nesting_exceeds("}}}}{ a }", 1));
+    }
+
+    fn limits() -> Limits {
+        crate::config::Settings::defaults(
+            crate::config::Environment::Development,
+            ".".into(),
+            String::new(),
+            Vec::new(),
+            Vec::new(),
+        )
+        .limits
+    }
+
+    fn check(query: &str) -> ServerResult<()> {
+        let doc = async_graphql::parser::parse_query(query).expect("parses");
+        check_document(&doc, &Variables::default(), &limits())
+    }
+
+    fn code(result: ServerResult<()>) -> String {
+        let error = result.expect_err("refused");
+        match error.extensions.as_ref().and_then(|e| e.get("code")) {
+            Some(Value::String(code)) => code.clone(),
+            other => panic!("no code: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn root_fields_aliases_and_session_fields_are_capped() {
+        let many: String = (0..40).map(|i| format!("a{i}: me {{ id }} ")).collect();
+        assert_eq!(code(check(&format!("{{ {many} }}"))), "QUERY_TOO_COMPLEX");
+        // Fragments count where they are spread.
+        let fields: String = (0..30).map(|i| format!("a{i}: me {{ id }} ")).collect();
+        assert_eq!(
+            code(check(&format!(
+                "query {{ ...F }} fragment F on QueryRoot {{ {fields} }}"
+            ))),
+            "QUERY_TOO_COMPLEX"
+        );
+        assert_eq!(
+            code(check(
+                "mutation { a: login(phone: \"1\", password: \"x\") { accessToken } b: login(phone: \"1\", password: \"y\") { accessToken } }"
+            )),
+            "QUERY_TOO_COMPLEX"
+        );
+        assert!(check("mutation { login(phone: \"1\", password: \"x\") { accessToken } }").is_ok());
+        assert!(check("{ a: me { id } b: labels { name } }").is_ok());
+    }
+
+    #[test]
+    fn typename_takes_no_arguments_and_lists_are_capped() {
+        assert_eq!(code(check("{ __typename(a: 1) }")), "BAD_USER_INPUT");
+        let long = vec!["REPORTED"; 101].join(",");
+        assert_eq!(
+            code(check(&format!(
+                "{{ events(filter: {{ states: [{long}] }}) {{ totalCount }} }}"
+            ))),
+            "BAD_USER_INPUT"
+        );
+        let vars = Variables::from_json(serde_json::json!({ "s": vec!["REPORTED"; 101] }));
+        let doc = async_graphql::parser::parse_query("query($s: [EventState!]) { me { id } }")
+            .expect("parses");
+        assert!(check_document(&doc, &vars, &limits()).is_err());
+    }
+}

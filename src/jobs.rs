@@ -1,0 +1,132 @@
+//! Background work under one supervisor: every periodic sweep (deadline breaches, claim
+//! releases, idle rate-limit buckets) runs here on its own interval. A failed or panicking run
+//! is logged with the job's name and retried at the next tick; the handles are kept, so
+//! shutdown stops every job and `/healthz` fails if one has died. Tests call the step functions
+//! directly; no job runs unless its interval is set.
+use crate::error::AppError;
+use crate::state::AppState;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// One periodic job: a name for the logs, an interval and the step it runs.
+pub struct Job {
+    pub name: &'static str,
+    pub every: Duration,
+    pub step: fn(AppState) -> BoxFuture<'static, anyhow::Result<usize>>,
+}
+
+/// The jobs the settings turn on.
+pub fn configured(state: &AppState) -> Vec<Job> {
+    let settings = &state.settings;
+    let mut jobs = Vec::new();
+    if let Some(every) = settings.sweep_interval {
+        jobs.push(Job {
+            name: "deadline_breach_sweep",
+            every,
+            step: |state| {
+                async move {
+                    crate::service::event::sweep_breaches(&state)
+                        .await
+                        .map_err(AppError::into_cause)
+                }
+                .boxed()
+            },
+        });
+    }
+    if let Some(every) = settings.claim_sweep_interval {
+        jobs.push(Job {
+            name: "claim_release_sweep",
+            every,
+            step: |state| {
+                async move {
+                    crate::service::service_item::release_stale_claims(&state)
+                        .await
+                        .map_err(AppError::into_cause)
+                }
+                .boxed()
+            },
+        });
+    }
+    jobs.push(Job {
+        name: "rate_budget_cleanup",
+        every: Duration::from_secs(60),
+        step: |state| {
+            async move {
+                state.budgets.forget_idle();
+                Ok(0)
+            }
+            .boxed()
+        },
+    });
+    jobs
+}
+
+/// The running jobs.
+pub struct Supervisor {
+    stop: watch::Sender<bool>,
+    handles: Vec<(&'static str, JoinHandle<()>)>,
+}
+
+impl Supervisor {
+    pub fn start(state: AppState, jobs: Vec<Job>) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let handles = jobs
+            .into_iter()
+            .map(|job| {
+                let name = job.name;
+                (name, tokio::spawn(run(state.clone(), job, stopped.clone())))
+            })
+            .collect();
+        Supervisor { stop, handles }
+    }
+
+    /// Every job is still running (none has ended before shutdown).
+    pub fn all_running(&self) -> bool {
+        self.handles.iter().all(|(name, handle)| {
+            let running = !handle.is_finished();
+            if !running {
+                tracing::error!(job = name, "background job is no longer running");
+            }
+            running
+        })
+    }
+
+    /// Asks every job to stop after its current run and waits for them.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for (name, handle) in self.handles {
+            if let Err(e) = handle.await {
+                tracing::error!(job = name, error = %e, "background job ended abnormally");
+            }
+        }
+    }
+}
+
+async fn run(state: AppState, job: Job, mut stopped: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + job.every, job.every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stopped.changed() => return,
+        }
+        match AssertUnwindSafe((job.step)(state.clone()))
+            .catch_unwind()
+            .await
+        {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(job = job.name, changed = n, "background job ran"),
+            Ok(Err(e)) => {
+                tracing::error!(job = job.name, error = %format!("{e:#}"), "background job failed")
+            }
+            Err(_) => tracing::error!(job = job.name, "background job panicked"),
+        }
+        if *stopped.borrow() {
+            return;
+        }
+    }
+}
