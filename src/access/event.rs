@@ -50,6 +50,25 @@ impl EventReach {
     }
 }
 
+/// May the caller report events? Everyone but unit liaisons (a liaison handles what is
+/// dispatched to its unit; it does not patrol).
+pub fn judge_reporting(principal: &Principal) -> AppResult<()> {
+    if principal.role == Role::UnitLiaison {
+        Err(AppError::forbidden("成员单位联络员不能上报事件"))
+    } else {
+        Ok(())
+    }
+}
+
+/// May the caller set the deadline rules? City admins only: they are one policy for the city.
+pub fn judge_setting_deadline_rules(principal: &Principal) -> AppResult<()> {
+    if principal.role == Role::CityAdmin {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("只有市级管理员可以设置处置时限"))
+    }
+}
+
 /// The role that handles events at a level.
 fn role_for_level(level: RegionLevel) -> Role {
     match level {

@@ -136,6 +136,31 @@ impl SideStanding {
     }
 }
 
+/// May the caller post an item going `direction`? Needs are posted by community workers and
+/// above; offers by a unit's liaison, for its unit (returned).
+pub fn judge_posting(me: &Principal, direction: ServiceDirection) -> AppResult<Option<Uuid>> {
+    match direction {
+        ServiceDirection::Need if me.is_staff() => Ok(None),
+        ServiceDirection::Need => Err(AppError::forbidden("需求清单由社区工作者及以上发布")),
+        ServiceDirection::Offer => match (me.role, me.member_unit_id) {
+            (Role::UnitLiaison, Some(unit)) => Ok(Some(unit)),
+            _ => Err(AppError::forbidden("资源清单由成员单位联络员发布")),
+        },
+    }
+}
+
+/// May a unit sitting on the committees of `committee_regions` offer resources to the
+/// committee of `region_id`? Only to a committee it sits on.
+pub fn judge_offer_to(committee_regions: &[Uuid], region_id: Uuid) -> AppResult<()> {
+    if committee_regions.contains(&region_id) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "贵单位不是该社区大党委或街道大工委的成员单位，不能向其提供资源",
+        ))
+    }
+}
+
 /// May the caller take `step` on `claim` (of an item going `direction`) as it stands now, and
 /// where does it lead? `FORBIDDEN` for the wrong side, else `INVALID_TRANSITION` from a state
 /// the step does not leave.

@@ -169,9 +169,7 @@ pub async fn report_event(
     input: NewReport,
 ) -> AppResult<EventRow> {
     let principal = &actor.principal;
-    if principal.role == Role::UnitLiaison {
-        return Err(AppError::forbidden("成员单位联络员不能上报事件"));
-    }
+    access::judge_reporting(principal)?;
     if input.client_id.is_nil() {
         return Err(AppError::bad_input("clientId", "clientId 不能为空 UUID"));
     }
@@ -926,9 +924,7 @@ pub async fn set_deadline_rule(
     priority: Option<EventPriority>,
     policy: DeadlinePolicy,
 ) -> AppResult<store::DeadlineRuleRow> {
-    if actor.principal.role != Role::CityAdmin {
-        return Err(AppError::forbidden("只有市级管理员可以设置处置时限"));
-    }
+    access::judge_setting_deadline_rules(&actor.principal)?;
     policy.validate()?;
     let category = category.map_or("*", |c| c.as_str());
     let priority = priority.map_or("*", |p| p.as_str());

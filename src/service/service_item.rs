@@ -201,11 +201,9 @@ pub async fn post_service_item(
     let description = parse_description(&input.description)?;
     let capacity = parse_capacity(input.capacity, input.kind)?;
     let due_on = parse_due_on(input.due_on, today(state))?;
-    let (region, posted_by_unit_id, beneficiary) = match input.direction {
-        ServiceDirection::Need => {
-            if !me.is_staff() {
-                return Err(AppError::forbidden("需求清单由社区工作者及以上发布"));
-            }
+    let offering_unit = access::judge_posting(me, input.direction)?;
+    let (region, posted_by_unit_id, beneficiary) = match (input.direction, offering_unit) {
+        (ServiceDirection::Need, _) => {
             let community = find_at_level(
                 state,
                 &me.scope,
@@ -235,11 +233,12 @@ pub async fn post_service_item(
             };
             (community, None, beneficiary)
         }
-        ServiceDirection::Offer => {
-            let unit_id = match (me.role, me.member_unit_id) {
-                (Role::UnitLiaison, Some(unit)) => unit,
-                _ => return Err(AppError::forbidden("资源清单由成员单位联络员发布")),
-            };
+        (ServiceDirection::Offer, None) => {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "an offer judged postable without a unit"
+            )));
+        }
+        (ServiceDirection::Offer, Some(unit_id)) => {
             if input.kind == ServiceItemKind::MicroWish {
                 return Err(AppError::bad_input("kind", "微心愿只能作为社区需求发布"));
             }
@@ -251,11 +250,7 @@ pub async fn post_service_item(
             }
             let committees =
                 crate::store::member_unit::committees_of_unit(&state.db, unit_id).await?;
-            if !committees.contains(&input.region_id) {
-                return Err(AppError::forbidden(
-                    "贵单位不是该社区大党委或街道大工委的成员单位，不能向其提供资源",
-                ));
-            }
+            access::judge_offer_to(&committees, input.region_id)?;
             (
                 region_row(state, input.region_id).await?,
                 Some(unit_id),
