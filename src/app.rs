@@ -20,13 +20,14 @@ use std::time::Duration;
 /// The state every part of the app shares, with the database migrated.
 pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let metrics = Metrics::new()?;
+    crate::store::migrate(&settings.database_url, &settings.db_timeouts).await?;
     let db = crate::store::connect(
         &settings.database_url,
         settings.db_max_connections,
         Some(metrics.statement_hook()),
+        &settings.db_timeouts,
     )
     .await?;
-    crate::store::migrate(&db).await?;
     Ok(AppState {
         jwt: Arc::new(JwtKeys::new(&settings)?),
         pii: Arc::new(PiiVault::new(&settings.pii_keys)?),

@@ -101,7 +101,10 @@ async fn run(cli: Cli) -> Result<()> {
     }
     let production = std::env::var("GRIDHUB_ENV").is_ok_and(|v| v == "production" || v == "prod");
     init_tracing(production);
-    let settings = Settings::from_env()?;
+    let mut settings = Settings::from_env()?;
+    if !matches!(command, Command::Serve) {
+        settings.db_timeouts.for_batch();
+    }
     match command {
         Command::Serve => serve(settings).await,
         Command::Migrate => {

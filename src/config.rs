@@ -74,6 +74,26 @@ pub struct ServerLimits {
     pub shutdown_timeout: Duration,
 }
 
+/// How long a request may wait on the database before it gives up with `UNAVAILABLE`, so a slow
+/// statement, a held lock or a database that is down cannot stall every caller.
+#[derive(Debug, Clone)]
+pub struct DbTimeouts {
+    /// PostgreSQL `statement_timeout` (`None`: unbounded, for batch commands).
+    pub statement: Option<Duration>,
+    /// PostgreSQL `lock_timeout`; on SQLite the busy timeout (how long a writer waits for another).
+    pub lock: Duration,
+    /// How long a request waits for a pooled connection (or for a new one to open).
+    pub acquire: Duration,
+}
+
+impl DbTimeouts {
+    /// Migrations and seeding may run long statements on purpose.
+    pub fn for_batch(&mut self) {
+        self.statement = None;
+        self.acquire = self.acquire.max(Duration::from_secs(30));
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct LoginPolicy {
     /// Failures after which each further attempt must wait (doubling, capped).
@@ -113,6 +133,7 @@ pub struct Settings {
     pub password: PasswordParams,
     pub workers: Option<usize>,
     pub db_max_connections: u32,
+    pub db_timeouts: DbTimeouts,
     /// How long a DataLoader gathers keys before it queries. Longer batches more reliably under
     /// CPU contention at the price of latency per nesting level.
     pub loader_delay: Duration,
@@ -136,6 +157,13 @@ pub struct PointsRules {
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn millis(name: &str) -> Result<Option<Duration>> {
+    var(name)
+        .map(|v| v.trim().parse().map(Duration::from_millis))
+        .transpose()
+        .with_context(|| format!("{name} (milliseconds)"))
 }
 
 /// Overrides `target` with the variable's value when it is set.
@@ -205,6 +233,15 @@ impl Settings {
         }
         if let Some(n) = var("GRIDHUB_DB_MAX_CONNECTIONS") {
             settings.db_max_connections = n.parse().context("GRIDHUB_DB_MAX_CONNECTIONS")?;
+        }
+        if let Some(ms) = millis("GRIDHUB_DB_STATEMENT_TIMEOUT_MS")? {
+            settings.db_timeouts.statement = (!ms.is_zero()).then_some(ms);
+        }
+        if let Some(ms) = millis("GRIDHUB_DB_LOCK_TIMEOUT_MS")? {
+            settings.db_timeouts.lock = ms;
+        }
+        if let Some(ms) = millis("GRIDHUB_DB_ACQUIRE_TIMEOUT_MS")? {
+            settings.db_timeouts.acquire = ms.max(Duration::from_millis(1));
         }
         let limits = &mut settings.limits;
         parse_into("GRIDHUB_MAX_NESTING", &mut limits.max_nesting)?;
@@ -301,6 +338,11 @@ impl Settings {
             },
             workers: None,
             db_max_connections: 16,
+            db_timeouts: DbTimeouts {
+                statement: Some(Duration::from_secs(5)),
+                lock: Duration::from_secs(3),
+                acquire: Duration::from_secs(2),
+            },
             loader_delay: Duration::from_millis(1),
             points: PointsRules {
                 report_accepted: 2,

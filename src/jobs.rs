@@ -3,7 +3,7 @@
 //! is logged with the job's name and retried at the next tick; the handles are kept, so
 //! shutdown stops every job and `/healthz` fails if one has died. Tests call the step functions
 //! directly; no job runs unless its interval is set.
-use crate::error::AppError;
+use crate::error::AppResult;
 use crate::state::AppState;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
@@ -11,12 +11,13 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 /// One periodic job: a name for the logs, an interval and the step it runs.
 pub struct Job {
     pub name: &'static str,
     pub every: Duration,
-    pub step: fn(AppState) -> BoxFuture<'static, anyhow::Result<usize>>,
+    pub step: fn(AppState) -> BoxFuture<'static, AppResult<usize>>,
 }
 
 /// The jobs the settings turn on.
@@ -28,12 +29,7 @@ pub fn configured(state: &AppState) -> Vec<Job> {
             name: "deadline_breach_sweep",
             every,
             step: |state| {
-                async move {
-                    crate::service::event::sweep_breaches(&state)
-                        .await
-                        .map_err(AppError::into_cause)
-                }
-                .boxed()
+                async move { crate::service::event::sweep_breaches(&state).await }.boxed()
             },
         });
     }
@@ -42,12 +38,8 @@ pub fn configured(state: &AppState) -> Vec<Job> {
             name: "claim_release_sweep",
             every,
             step: |state| {
-                async move {
-                    crate::service::service_item::release_stale_claims(&state)
-                        .await
-                        .map_err(AppError::into_cause)
-                }
-                .boxed()
+                async move { crate::service::service_item::release_stale_claims(&state).await }
+                    .boxed()
             },
         });
     }
@@ -106,7 +98,12 @@ impl Supervisor {
     }
 }
 
-async fn run(state: AppState, job: Job, mut stopped: watch::Receiver<bool>) {
+async fn run(state: AppState, job: Job, stopped: watch::Receiver<bool>) {
+    let span = tracing::info_span!("job", name = job.name);
+    run_in_span(state, job, stopped).instrument(span).await
+}
+
+async fn run_in_span(state: AppState, job: Job, mut stopped: watch::Receiver<bool>) {
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + job.every, job.every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -120,9 +117,7 @@ async fn run(state: AppState, job: Job, mut stopped: watch::Receiver<bool>) {
         {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::info!(job = job.name, changed = n, "background job ran"),
-            Ok(Err(e)) => {
-                tracing::error!(job = job.name, error = %format!("{e:#}"), "background job failed")
-            }
+            Ok(Err(e)) => e.log("background job failed"),
             Err(_) => tracing::error!(job = job.name, "background job panicked"),
         }
         if *stopped.borrow() {

@@ -138,6 +138,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_unavailable_error_asks_for_a_retry() {
+        let mut response = Response::new(Value::Null);
+        assert!(retry_hint(&response).is_none());
+        response.errors.push(
+            async_graphql::Error::from(crate::error::AppError::forbidden("no"))
+                .into_server_error(Default::default()),
+        );
+        assert!(retry_hint(&response).is_none());
+        for secs in [1, 5] {
+            response.errors.push(
+                async_graphql::Error::from(crate::error::AppError::unavailable(secs))
+                    .into_server_error(Default::default()),
+            );
+        }
+        let hint = retry_hint(&response).expect("a hint");
+        assert_eq!((hint.code, hint.after_secs), ("UNAVAILABLE", 1));
+    }
+
+    #[test]
     fn engine_errors_get_codes() {
         let mut e = ServerError::new("Query is nested too deep.", None);
         classify(&mut e);

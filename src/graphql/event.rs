@@ -465,7 +465,7 @@ pub struct SyncError {
 impl From<AppError> for SyncError {
     fn from(e: AppError) -> Self {
         if let AppError::Internal(cause) = &e {
-            tracing::error!(error = ?cause, "report in a sync batch failed");
+            crate::error::log_internal(cause, "report in a sync batch failed");
         }
         SyncError {
             code: e.code().to_owned(),

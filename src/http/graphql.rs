@@ -44,6 +44,41 @@ pub(super) fn refuse(
     }))
 }
 
+/// 503 with `Retry-After` for a request that failed for a temporary reason (`UNAVAILABLE`).
+pub(super) fn unavailable(retry_after_secs: u64, message: &str, request_id: &str) -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((header::RETRY_AFTER, retry_after_secs.to_string()))
+        .json(json!({
+            "errors": [{
+                "message": message,
+                "extensions": {
+                    "code": "UNAVAILABLE",
+                    "retryAfterSeconds": retry_after_secs,
+                    "requestId": request_id
+                }
+            }]
+        }))
+}
+
+/// The answer when resolving the caller failed for a reason other than the token.
+pub(super) fn caller_failed(err: AppError, request_id: &str) -> HttpResponse {
+    match err {
+        AppError::Unavailable {
+            retry_after_secs,
+            message,
+        } => unavailable(retry_after_secs, &message, request_id),
+        err => {
+            err.log("resolving the caller failed");
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                err.code(),
+                &err.message(),
+                request_id,
+            )
+        }
+    }
+}
+
 pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -248,14 +283,8 @@ async fn execute(
                 principal,
                 request_id: rid.clone(),
             }),
-            Err(AppError::Internal(cause)) => {
-                tracing::error!(error = ?cause, "resolving the caller failed");
-                return refuse(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "INTERNAL",
-                    "内部错误",
-                    &rid,
-                );
+            Err(err @ (AppError::Internal(_) | AppError::Unavailable { .. })) => {
+                return caller_failed(err, &rid);
             }
             Err(refused) => Caller::Refused(refused.message()),
         },

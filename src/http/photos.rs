@@ -1,7 +1,7 @@
 //! `GET /photos/{id}`: a stored photo, for a caller (bearer token) allowed to see what it
 //! belongs to. Anything else is 404, so photo ids cannot be probed.
 use super::Shared;
-use super::graphql::{bearer, refuse, request_id};
+use super::graphql::{bearer, caller_failed, refuse, request_id, unavailable};
 use crate::error::AppError;
 use crate::service::photo;
 use crate::service::session::authenticate;
@@ -26,14 +26,8 @@ pub async fn get(
     };
     let principal = match authenticate(state, token).await {
         Ok(p) => p,
-        Err(AppError::Internal(cause)) => {
-            tracing::error!(error = ?cause, "resolving the caller failed");
-            return refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "INTERNAL",
-                "内部错误",
-                &rid,
-            );
+        Err(err @ (AppError::Internal(_) | AppError::Unavailable { .. })) => {
+            return caller_failed(err, &rid);
         }
         Err(e) => return refuse(StatusCode::UNAUTHORIZED, e.code(), &e.message(), &rid),
     };
@@ -47,8 +41,12 @@ pub async fn get(
             .insert_header((header::ETAG, format!("\"{}\"", row.sha256)))
             .insert_header(("X-Content-Type-Options", "nosniff"))
             .body(bytes),
-        Err(AppError::Internal(cause)) => {
-            tracing::error!(error = ?cause, "reading a photo failed");
+        Err(AppError::Unavailable {
+            retry_after_secs,
+            message,
+        }) => unavailable(retry_after_secs, &message, &rid),
+        Err(err @ AppError::Internal(_)) => {
+            err.log("reading a photo failed");
             refuse(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "INTERNAL",

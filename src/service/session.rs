@@ -1,11 +1,14 @@
 //! Logging in, refreshing, logging out, and resolving an access token to the caller.
 //!
 //! Refresh tokens rotate on every use. Presenting a rotated token again is treated as theft and
-//! revokes the whole session, with one exception: within a short window, and only once, the
-//! previous token may be presented again if its successor was never used — the app lost the
-//! response. That retry issues a fresh successor and revokes the unused one.
+//! revokes the whole session, with one exception: within a short window, while its successor
+//! has not been used, the previous token may be presented again — a double tap, or a retry after
+//! a lost response. Such calls get the very same successor (it is derived from the presented
+//! token with a keyed HMAC), so no caller ever holds a token that is already dead.
 use crate::access::principal::{self, Actor, Principal};
-use crate::auth::refresh::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
+use crate::auth::refresh::{
+    hash_refresh_token, looks_like_refresh_token, new_refresh_token, successor_refresh_token,
+};
 use crate::domain::person::parse_phone;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, Outcome};
@@ -161,7 +164,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Issued> {
         return Err(refresh_refused());
     }
     if token.revoked_at.is_some() {
-        // A token revoked by a retry came back: someone holds a copy.
+        // A token of a revoked family, or one revoked by reuse, came back: someone holds a copy.
         session::revoke_session(&state.db, sess.id, "reuse", now).await?;
         tracing::warn!(session = %sess.id, "revoked refresh token presented; session revoked");
         return Err(refresh_refused());
@@ -173,43 +176,55 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Issued> {
         return Err(refresh_refused());
     }
 
+    let signing = &state.settings.jwt_keys;
+    let successor = successor_refresh_token(&signing[0].bytes, presented);
+    // The conditional update comes first: it takes the row's lock (PostgreSQL) or the write
+    // lock (SQLite), so concurrent rotations of one token run one after the other and the
+    // losers see the winner's successor.
     let txn = state.db.begin().await?;
-    let fresh = if session::mark_rotated(&txn, token.id, now).await? {
-        true
+    let fresh = session::mark_rotated(&txn, token.id, now).await?;
+    let refresh_token = if fresh {
+        let expires = now + std_to_chrono(state.settings.refresh_ttl);
+        session::insert_token(&txn, sess.id, hash_refresh_token(&successor), now, expires).await?;
+        session::touch_session(&txn, sess.id, now).await?;
+        txn.commit().await?;
+        successor
     } else {
-        // Already rotated (earlier, or just now by a concurrent call): allowed once, shortly
-        // after, and only while no successor has been used.
-        let rotated_at = token.rotated_at.unwrap_or(now);
+        // Rotated already, earlier or by a concurrent call: hand out the same successor while
+        // it is unused and the window is open (under any of the signing keys, in case they
+        // rotated in between); anything else is reuse.
+        let current = session::find_token_by_id(&txn, token.id).await?;
+        let candidates: Vec<String> = signing
+            .iter()
+            .map(|key| successor_refresh_token(&key.bytes, presented))
+            .collect();
+        let hashes: Vec<String> = candidates.iter().map(|t| hash_refresh_token(t)).collect();
+        let next = session::find_tokens(&txn, &hashes).await?;
+        txn.commit().await?;
         let window = std_to_chrono(state.settings.refresh_retry_window);
-        let successors = session::tokens_after(&txn, sess.id, token.id).await?;
-        let successor_used = successors.iter().any(|t| t.rotated_at.is_some());
-        if now - rotated_at <= window
-            && !successor_used
-            && session::mark_retried(&txn, token.id, now).await?
-        {
-            for successor in successors {
-                session::revoke_token(&txn, successor.id, now).await?;
+        let within_window = current
+            .as_ref()
+            .filter(|t| t.revoked_at.is_none())
+            .and_then(|t| t.rotated_at)
+            .is_some_and(|rotated_at| now - rotated_at <= window);
+        let unused = next.into_iter().find(|t| {
+            t.session_id == sess.id
+                && t.rotated_at.is_none()
+                && t.revoked_at.is_none()
+                && t.expires_at > now
+        });
+        match unused {
+            Some(next) if within_window => candidates
+                .into_iter()
+                .find(|t| hash_refresh_token(t) == next.token_hash)
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("successor hash mismatch")))?,
+            _ => {
+                session::revoke_session(&state.db, sess.id, "reuse", now).await?;
+                tracing::warn!(session = %sess.id, "rotated refresh token reused; session revoked");
+                return Err(refresh_refused());
             }
-            false
-        } else {
-            txn.rollback().await?;
-            session::revoke_session(&state.db, sess.id, "reuse", now).await?;
-            tracing::warn!(session = %sess.id, "rotated refresh token reused; session revoked");
-            return Err(refresh_refused());
         }
     };
-    let refresh_token = new_refresh_token();
-    let expires = now + std_to_chrono(state.settings.refresh_ttl);
-    session::insert_token(
-        &txn,
-        sess.id,
-        hash_refresh_token(&refresh_token),
-        now,
-        expires,
-    )
-    .await?;
-    session::touch_session(&txn, sess.id, now).await?;
-    txn.commit().await?;
     tracing::debug!(session = %sess.id, retry = !fresh, "refresh token rotated");
     Ok(Issued {
         access_token: state.jwt.issue(acc.id, sess.id)?,

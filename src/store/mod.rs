@@ -1,5 +1,6 @@
 //! The data layer: sea-orm entities and the queries of each aggregate. Every list query takes the
 //! caller's `Scope` and filters in SQL (see `scope`); lists are keyset-paginated, never OFFSET.
+use crate::config::DbTimeouts;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
@@ -30,24 +31,34 @@ pub fn like(pattern: String) -> sea_orm::sea_query::LikeExpr {
 /// Called once for every statement sent to the database (for metrics).
 pub type StatementHook = Arc<dyn Fn(Duration, bool) + Send + Sync>;
 
-/// Opens the pool. SQLite runs in WAL mode with foreign keys on and a busy timeout, so
-/// concurrent requests wait for the writer instead of failing.
+/// Opens the pool. Every connection is bounded so the database cannot stall the API: on
+/// PostgreSQL each session gets `statement_timeout` and `lock_timeout`; SQLite runs in WAL mode
+/// with foreign keys on and a busy timeout in the lock-timeout role (concurrent writers wait that
+/// long for each other, then fail with a retryable error). Waiting for a pooled connection, or
+/// for a new one when the database is down, ends after the acquire timeout.
 pub async fn connect(
     url: &str,
     max_connections: u32,
     hook: Option<StatementHook>,
+    timeouts: &DbTimeouts,
 ) -> anyhow::Result<DatabaseConnection> {
+    let mut session = vec![("lock_timeout", millis(timeouts.lock))];
+    if let Some(statement) = timeouts.statement {
+        session.push(("statement_timeout", millis(statement)));
+    }
+    let busy = timeouts.lock;
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(timeouts.acquire)
+        .acquire_timeout(timeouts.acquire)
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|opts| {
+        .map_sqlx_postgres_opts(move |opts| opts.options(session.clone()))
+        .map_sqlx_sqlite_opts(move |opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(busy)
                 .foreign_keys(true)
         });
     let mut db = Database::connect(options)
@@ -62,13 +73,32 @@ pub async fn connect(
     Ok(db)
 }
 
-pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await.context("running migrations")?;
+fn millis(d: Duration) -> String {
+    format!("{}ms", d.as_millis().max(1))
+}
+
+/// Applies the migrations over a connection of their own, without the statement timeout of the
+/// serving pool (a migration may rewrite a large table).
+pub async fn migrate(url: &str, timeouts: &DbTimeouts) -> anyhow::Result<()> {
+    let mut batch = timeouts.clone();
+    batch.for_batch();
+    let db = connect(url, 1, None, &batch).await?;
+    Migrator::up(&db, None)
+        .await
+        .context("running migrations")?;
+    db.close()
+        .await
+        .context("closing the migration connection")?;
     Ok(())
 }
 
-pub async fn ping(db: &DatabaseConnection) -> bool {
-    db.execute_unprepared("SELECT 1").await.is_ok()
+/// Does the database answer within `within`? Bounded on its own, so a saturated pool or a hung
+/// database makes readiness fail fast rather than hang the probe.
+pub async fn ping(db: &DatabaseConnection, within: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(within, db.execute_unprepared("SELECT 1")).await,
+        Ok(Ok(_))
+    )
 }
 
 pub fn backend(db: &impl ConnectionTrait) -> DatabaseBackend {

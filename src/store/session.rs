@@ -80,47 +80,22 @@ pub async fn mark_rotated(
     Ok(result.rows_affected == 1)
 }
 
-/// Uses up the single retry of a rotated token. Only one concurrent caller succeeds.
-pub async fn mark_retried(
+pub async fn find_token_by_id(
     db: &impl ConnectionTrait,
     id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let result = Token::update_many()
-        .col_expr(TokenColumn::RetriedAt, Expr::val(now))
-        .filter(TokenColumn::Id.eq(id))
-        .filter(TokenColumn::RetriedAt.is_null())
-        .filter(TokenColumn::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+) -> Result<Option<RefreshTokenRow>, DbErr> {
+    Token::find_by_id(id).one(db).await
 }
 
-/// The tokens issued after `token` in its session (its successors).
-pub async fn tokens_after(
+/// The tokens with any of these hashes.
+pub async fn find_tokens(
     db: &impl ConnectionTrait,
-    session_id: Uuid,
-    token_id: Uuid,
+    token_hashes: &[String],
 ) -> Result<Vec<RefreshTokenRow>, DbErr> {
     Token::find()
-        .filter(TokenColumn::SessionId.eq(session_id))
-        .filter(TokenColumn::Id.gt(token_id))
+        .filter(TokenColumn::TokenHash.is_in(token_hashes.iter().cloned()))
         .all(db)
         .await
-}
-
-pub async fn revoke_token(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    Token::update_many()
-        .col_expr(TokenColumn::RevokedAt, Expr::val(now))
-        .filter(TokenColumn::Id.eq(id))
-        .filter(TokenColumn::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 pub async fn touch_session(

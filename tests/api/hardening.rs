@@ -486,3 +486,104 @@ async fn sigterm_drains_keep_alive_clients_and_leaves_no_request_unanswered() {
         total.lost
     );
 }
+
+#[tokio::test]
+async fn a_flood_of_slow_connections_under_a_low_file_limit_wedges_nothing() {
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let url = fresh_database(dir.path()).await;
+    let mut admin = crate::cli::gridhub(dir.path(), &url)
+        .args([
+            "create-admin",
+            "--phone",
+            "13900000001",
+            "--name",
+            "管理员",
+            "--password",
+            PASSWORD,
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(admin.wait().unwrap().success());
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    // The server under a hard limit of 256 open files, as a careless unit file would start it.
+    let template = crate::cli::gridhub(dir.path(), &url);
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", "ulimit -n 256 && exec \"$0\" serve"])
+        .arg(template.get_program());
+    for (key, value) in template.get_envs() {
+        if let Some(value) = value {
+            cmd.env(key, value);
+        }
+    }
+    let mut child = cmd
+        .env("GRIDHUB_BIND", format!("127.0.0.1:{port}"))
+        .env("GRIDHUB_WORKERS", "2")
+        .env("GRIDHUB_BODY_IDLE_TIMEOUT_SECS", "2")
+        .env("GRIDHUB_RATE_ANON_PER_SEC", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..100 {
+        if let Ok(res) = client.get(format!("{base}/readyz")).send().await
+            && res.status().is_success()
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "server did not come up");
+
+    // Four hundred connections that send half a body and stall.
+    let mut slow = Vec::new();
+    for _ in 0..400 {
+        if let Ok(Ok(mut stream)) = tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(("127.0.0.1", port)),
+        )
+        .await
+        {
+            let _ = stream
+                .write_all(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"query\":")
+                .await;
+            slow.push(stream);
+        }
+    }
+    // A signed-in query with nested, batched fields (the DataLoaders' timers) still answers,
+    // once the stalled bodies have been dropped, and the process reports itself healthy.
+    let login = client
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": format!("mutation {{ login(phone: \"13900000001\", password: \"{PASSWORD}\") {{ accessToken }} }}") }))
+        .send()
+        .await
+        .expect("login answered");
+    let body: Value = login.json().await.unwrap();
+    let token = body["data"]["login"]["accessToken"]
+        .as_str()
+        .expect("logged in")
+        .to_owned();
+    let res = client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ regions(first: 5) { edges { node { id parent { id } } } } me { region { id } } }" }))
+        .send()
+        .await
+        .expect("query answered");
+    assert_ok(&res.json().await.unwrap());
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    drop(slow);
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -54,46 +54,129 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
 
 static CLEANED: OnceCell<()> = OnceCell::const_new();
 
-/// A fresh database: a SQLite file in a temp dir, or a new PostgreSQL database.
-pub async fn fresh_database(dir: &std::path::Path) -> String {
-    match std::env::var("TEST_DATABASE_URL")
+/// A migrated database per run of the suite; each test gets a copy (PostgreSQL: a database
+/// created from it as a template; SQLite: a copy of the file), so migrations run once per run.
+static TEMPLATE: OnceCell<Template> = OnceCell::const_new();
+
+enum Template {
+    Sqlite {
+        file: std::path::PathBuf,
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        name: String,
+    },
+}
+
+fn admin_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())
-    {
-        None => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
-        Some(admin_url) => {
+}
+
+/// The URL of another database on the same PostgreSQL server.
+fn sibling_url(admin_url: &str, name: &str) -> String {
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(admin_url);
+    format!("{base}/{name}")
+}
+
+async fn migrate(url: &str) {
+    let settings = test_settings(std::path::Path::new("."), url);
+    gridhub::store::migrate(url, &settings.db_timeouts)
+        .await
+        .expect("migrate the template database");
+}
+
+async fn template() -> &'static Template {
+    TEMPLATE
+        .get_or_init(|| async {
+            match admin_url() {
+                None => {
+                    let dir = tempfile::tempdir().expect("temp dir");
+                    let file = dir.path().join("template.db");
+                    migrate(&format!("sqlite://{}?mode=rwc", file.display())).await;
+                    Template::Sqlite { file, _dir: dir }
+                }
+                Some(admin_url) => {
+                    let admin = Database::connect(&admin_url)
+                        .await
+                        .expect("connect TEST_DATABASE_URL");
+                    clean_old_databases(&admin).await;
+                    let name = format!("gridhub_tpl_{}", uuid::Uuid::now_v7().simple());
+                    admin
+                        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                        .await
+                        .expect("create the template database");
+                    migrate(&sibling_url(&admin_url, &name)).await;
+                    let _ = admin.close().await;
+                    Template::Postgres { name }
+                }
+            }
+        })
+        .await
+}
+
+/// Databases left by earlier runs of the suite. Without FORCE, so a database another run of the
+/// suite is still using is left alone.
+async fn clean_old_databases(admin: &sea_orm::DatabaseConnection) {
+    CLEANED
+        .get_or_init(|| async {
+            let rows = admin
+                .query_all_raw(sea_orm::Statement::from_string(
+                    sea_orm::DatabaseBackend::Postgres,
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'gridhub_test_%' OR datname LIKE 'gridhub_tpl_%'",
+                ))
+                .await
+                .expect("list test databases");
+            for row in rows {
+                let name: String = row.try_get("", "datname").unwrap();
+                let _ = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+                    .await;
+            }
+        })
+        .await;
+}
+
+/// A fresh, migrated database: a copy of the run's template.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
+    match template().await {
+        Template::Sqlite { file, .. } => {
+            let target = dir.join("test.db");
+            std::fs::copy(file, &target).expect("copy the template database");
+            format!("sqlite://{}?mode=rwc", target.display())
+        }
+        Template::Postgres { name: template } => {
+            let admin_url = admin_url().expect("TEST_DATABASE_URL");
             let admin = Database::connect(&admin_url)
                 .await
                 .expect("connect TEST_DATABASE_URL");
-            CLEANED
-                .get_or_init(|| async {
-                    // Databases left by earlier runs of the suite. Without FORCE, so a database
-                    // another run of the suite is still using is left alone.
-                    let rows = admin
-                        .query_all_raw(sea_orm::Statement::from_string(
-                            sea_orm::DatabaseBackend::Postgres,
-                            "SELECT datname FROM pg_database WHERE datname LIKE 'gridhub_test_%'",
-                        ))
-                        .await
-                        .expect("list test databases");
-                    for row in rows {
-                        let name: String = row.try_get("", "datname").unwrap();
-                        let _ = admin
-                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\""))
-                            .await;
-                    }
-                })
-                .await;
             let name = format!("gridhub_test_{}", uuid::Uuid::now_v7().simple());
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .expect("create test database");
-            let base = admin_url
-                .rsplit_once('/')
-                .map(|(b, _)| b)
-                .unwrap_or(&admin_url);
-            format!("{base}/{name}")
+            // Copies of one template can be made only one at a time; retry while another is.
+            let mut attempts = 0;
+            loop {
+                match admin
+                    .execute_unprepared(&format!(
+                        "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+                    ))
+                    .await
+                {
+                    Ok(_) => break,
+                    Err(e) if attempts < 100 => {
+                        attempts += 1;
+                        if attempts % 20 == 0 {
+                            eprintln!("retrying CREATE DATABASE from the template: {e}");
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                    Err(e) => panic!("create test database: {e}"),
+                }
+            }
+            let _ = admin.close().await;
+            sibling_url(&admin_url, &name)
         }
     }
 }

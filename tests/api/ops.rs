@@ -1,7 +1,9 @@
-//! Health, readiness, metrics, request ids, and the statement count that must not grow with the
-//! page size.
+//! Health, readiness, metrics, request ids, the statement count that must not grow with the
+//! page size, and a locked or busy database answering `UNAVAILABLE` without stalling the rest.
 use crate::helpers::*;
+use sea_orm::sqlx::{Connection, Executor, PgConnection, SqliteConnection};
 use serde_json::json;
+use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn health_ready_and_metrics() {
@@ -143,4 +145,161 @@ async fn cost(app: &TestApp, token: &str, query: &str) -> u64 {
     let body = app.gql(Some(token), query, json!({})).await;
     assert_ok(&body);
     app.statements().await - before
+}
+
+/// What a caller sees of one request: status, `Retry-After`, body, and how long it took.
+struct Timed {
+    status: u16,
+    retry_after: Option<String>,
+    body: serde_json::Value,
+    took: Duration,
+}
+
+async fn timed_gql(app: &TestApp, token: &str, query: &str) -> Timed {
+    let started = Instant::now();
+    let res = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(token)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let retry_after = res
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = res.json().await.unwrap();
+    Timed {
+        status,
+        retry_after,
+        body,
+        took: started.elapsed(),
+    }
+}
+
+#[track_caller]
+fn assert_unavailable(answer: &Timed) {
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert_code(&answer.body, "UNAVAILABLE");
+    let secs = answer.body["errors"][0]["extensions"]["retryAfterSeconds"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no retryAfterSeconds: {}", answer.body));
+    assert_eq!(
+        answer.retry_after.as_deref(),
+        Some(secs.to_string().as_str())
+    );
+}
+
+const EVENTS: &str = "{ events(first: 5) { edges { node { id } } } }";
+
+#[tokio::test]
+async fn a_locked_table_fails_its_callers_fast_and_spares_the_rest() {
+    let app = spawn_app_with(|s| {
+        s.db_timeouts.lock = Duration::from_millis(500);
+        s.db_timeouts.statement = Some(Duration::from_secs(2));
+        s.db_timeouts.acquire = Duration::from_secs(1);
+    })
+    .await;
+    if !app.database_url.starts_with("postgres") {
+        println!("skipped: table locks are a PostgreSQL matter (run with TEST_DATABASE_URL)");
+        return;
+    }
+    let admin = app.city_admin().await;
+    let t = admin.access.as_str();
+    assert_ok(&app.gql(Some(t), EVENTS, json!({})).await);
+
+    // An operator's session holds the events table, as a migration or a manual fix might.
+    let mut holder = PgConnection::connect(&app.database_url).await.unwrap();
+    holder.execute("BEGIN").await.unwrap();
+    holder
+        .execute("LOCK TABLE event IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let during = async {
+        let events = futures_util::future::join_all((0..3).map(|_| timed_gql(&app, t, EVENTS)));
+        let others = async {
+            let me = timed_gql(&app, t, "{ me { id } }").await;
+            let labels = timed_gql(&app, t, "{ labels { name } }").await;
+            let started = Instant::now();
+            let ready = app
+                .client
+                .get(format!("{}/readyz", app.address))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
+            (me, labels, ready, started.elapsed())
+        };
+        futures_util::join!(events, others)
+    };
+    // Before the fix these waited for the lock (or 10 s for the pool); never hang the suite.
+    let outcome = tokio::time::timeout(Duration::from_secs(30), during).await;
+    holder.execute("ROLLBACK").await.unwrap();
+    let (events, (me, labels, ready, ready_took)) = outcome.expect("requests hung on the lock");
+
+    for answer in [&me, &labels] {
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_ok(&answer.body);
+        assert!(
+            answer.took < Duration::from_secs(3),
+            "took {:?}",
+            answer.took
+        );
+    }
+    assert_eq!(ready, 200);
+    assert!(
+        ready_took < Duration::from_secs(2),
+        "readyz took {ready_took:?}"
+    );
+    for answer in &events {
+        assert_unavailable(answer);
+        assert!(
+            answer.took < Duration::from_secs(5),
+            "took {:?}",
+            answer.took
+        );
+    }
+    // The lock is gone: the same query answers again.
+    assert_ok(&app.gql(Some(t), EVENTS, json!({})).await);
+}
+
+#[tokio::test]
+async fn a_busy_sqlite_writer_is_unavailable_not_internal() {
+    let app = spawn_app_with(|s| s.db_timeouts.lock = Duration::from_millis(300)).await;
+    if !app.database_url.starts_with("sqlite") {
+        println!("skipped: the SQLite write lock (PostgreSQL is covered by the table-lock test)");
+        return;
+    }
+    let admin = app.city_admin().await;
+    let t = admin.access.as_str();
+    let create =
+        r#"mutation { createRegion(input: { level: SUB_DISTRICT, name: "沙坪街道" }) { id } }"#;
+
+    // Another process holds SQLite's one write lock.
+    let mut holder = SqliteConnection::connect(&app.database_url).await.unwrap();
+    holder.execute("BEGIN IMMEDIATE").await.unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(30), timed_gql(&app, t, create)).await;
+    holder.execute("ROLLBACK").await.unwrap();
+    let answer = answer.expect("the write hung on the lock");
+    assert_unavailable(&answer);
+    assert!(
+        answer.took < Duration::from_secs(5),
+        "took {:?}",
+        answer.took
+    );
+    // Nothing was half-written: the retry creates the region once.
+    let retry = timed_gql(&app, t, create).await;
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    assert_ok(&retry.body);
+    let regions = app
+        .gql(
+            Some(t),
+            "{ regions(first: 10) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(node_ids(&regions["data"]["regions"]).len(), 1, "{regions}");
 }
