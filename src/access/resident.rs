@@ -28,6 +28,18 @@ impl ResidentReach {
         Self::to_view(principal).unwrap_or_else(|_| Self::nobody())
     }
 
+    /// A micro-wish's beneficiary (who the wish is for): staff in scope only — claimants and
+    /// everyone else see a summary, never the resident.
+    pub fn beneficiaries(principal: &Principal) -> Self {
+        if principal.is_staff() {
+            ResidentReach {
+                scope: principal.scope.clone(),
+            }
+        } else {
+            Self::nobody()
+        }
+    }
+
     /// To name a resident in the caller's own write (relate it to a report, make it a
     /// micro-wish's beneficiary): any resident in scope — the caller learns only that the id
     /// is valid, never the resident.

@@ -299,7 +299,7 @@ impl Loaders {
                 },
                 delay,
             ),
-            service: super::service_item::ServiceLoaders::new(db, scope, delay),
+            service: super::service_item::ServiceLoaders::new(db, delay),
         }
     }
 }

@@ -7,7 +7,7 @@ use super::page::{connection, connection_cost};
 use super::people::MemberUnit;
 use super::region::Region;
 use super::{actor, state};
-use crate::access::Scope;
+use crate::access::resident::ResidentReach;
 use crate::access::service_item::ItemViewer;
 use crate::domain::page::PageRequest;
 use crate::domain::role::Role;
@@ -21,7 +21,7 @@ use crate::service::service_item::{self as service, Completion, ItemQuery, NewSe
 use crate::store::member_unit::{self, MemberUnitRow};
 use crate::store::photo::{self as photo_store, PhotoRow};
 use crate::store::region::{self, RegionRow};
-use crate::store::resident::ResidentRow;
+use crate::store::resident::{self, ResidentRow};
 use crate::store::service_item::{self as store, ClaimRow, Figures, ItemRow, StepRow};
 use async_graphql::connection::Connection;
 use async_graphql::dataloader::{DataLoader, Loader};
@@ -139,10 +139,10 @@ impl Loader<Uuid> for PartyUnit {
     }
 }
 
-/// Micro-wish beneficiaries, only within the caller's own region scope (a liaison's is empty).
+/// Micro-wish beneficiaries, as far as `ResidentReach::beneficiaries` reaches.
 pub struct BeneficiaryById {
     db: DatabaseConnection,
-    scope: Scope,
+    reach: ResidentReach,
 }
 
 impl Loader<Uuid> for BeneficiaryById {
@@ -150,7 +150,7 @@ impl Loader<Uuid> for BeneficiaryById {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, ResidentRow>, LoadError> {
-        let rows = store::beneficiaries(&self.db, keys, &self.scope)
+        let rows = resident::find_many(&self.db, keys, &self.reach)
             .await
             .map_err(db_error)?;
         Ok(rows.into_iter().map(|r| (r.id, r)).collect())
@@ -181,7 +181,6 @@ impl Loader<Uuid> for ServicePhotos {
 /// service items.
 pub struct ServiceLoaders {
     db: DatabaseConnection,
-    scope: Scope,
     delay: Duration,
     built: OnceCell<Arc<Built>>,
 }
@@ -198,10 +197,9 @@ pub struct Built {
 }
 
 impl ServiceLoaders {
-    pub fn new(db: &DatabaseConnection, scope: &Scope, delay: Duration) -> Self {
+    pub fn new(db: &DatabaseConnection, delay: Duration) -> Self {
         ServiceLoaders {
             db: db.clone(),
-            scope: scope.clone(),
             delay,
             built: OnceCell::new(),
         }
@@ -211,14 +209,17 @@ impl ServiceLoaders {
         let built = self
             .built
             .get_or_try_init(|| async {
-                let viewer = service::viewer(state(ctx), &actor(ctx)?.principal).await?;
-                Ok::<_, AppError>(Arc::new(self.build(viewer)))
+                let me = &actor(ctx)?.principal;
+                let viewer = service::viewer(state(ctx), me).await?;
+                Ok::<_, AppError>(Arc::new(
+                    self.build(viewer, ResidentReach::beneficiaries(me)),
+                ))
             })
             .await?;
         Ok(built.clone())
     }
 
-    fn build(&self, viewer: ItemViewer) -> Built {
+    fn build(&self, viewer: ItemViewer, beneficiaries: ResidentReach) -> Built {
         let delay = self.delay;
         fn make<L: Loader<Uuid>>(loader: L, delay: Duration) -> DataLoader<L> {
             DataLoader::new(loader, |fut| {
@@ -248,7 +249,7 @@ impl ServiceLoaders {
             beneficiary_by_id: make(
                 BeneficiaryById {
                     db: db(),
-                    scope: self.scope.clone(),
+                    reach: beneficiaries,
                 },
                 delay,
             ),
@@ -376,9 +377,6 @@ impl ServiceItem {
         let Some(id) = self.beneficiary_resident_id else {
             return Ok(None);
         };
-        if !actor(ctx)?.principal.is_staff() {
-            return Ok(None);
-        }
         Ok(loaders(ctx)
             .await?
             .beneficiary_by_id

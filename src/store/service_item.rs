@@ -4,9 +4,6 @@
 //! so concurrent claims can never push an item past its capacity.
 use super::entity::committee_membership::{Column as MembershipColumn, Entity as Membership};
 use super::entity::region::{Column as RegionColumn, Entity as RegionEntity};
-use super::entity::resident::{
-    Column as ResidentColumn, Entity as ResidentEntity, Model as ResidentRow,
-};
 use super::entity::service_claim::{self, Column as ClaimColumn, Entity as Claim};
 use super::entity::service_item::{self, Column, Entity};
 use super::entity::service_item_step::{self, Column as StepColumn, Entity as Step};
@@ -489,19 +486,6 @@ pub async fn committee_paths_of_unit(
             ),
         )
         .into_tuple()
-        .all(db)
-        .await
-}
-
-/// Micro-wish beneficiaries among these residents, only those in `scope`.
-pub async fn beneficiaries(
-    db: &impl ConnectionTrait,
-    resident_ids: &[Uuid],
-    scope: &Scope,
-) -> Result<Vec<ResidentRow>, DbErr> {
-    ResidentEntity::find()
-        .filter(ResidentColumn::Id.is_in(resident_ids.iter().copied()))
-        .filter(region_in_scope(ResidentColumn::RegionId, scope))
         .all(db)
         .await
 }
