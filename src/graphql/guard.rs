@@ -126,6 +126,63 @@ impl Walk<'_> {
         }
     }
 
+    /// The depth of data fields below a selection set (root fields are depth 1). Introspection
+    /// subtrees (`__schema`, `__type`) do not count: their nesting follows the type system and
+    /// tools send it deep, while the bracket limit and complexity still bound them.
+    fn depth(&self, set: &SelectionSet, seen: &mut Vec<Name>) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => {
+                    let name = field.node.name.node.as_str();
+                    if name == "__schema" || name == "__type" {
+                        1
+                    } else {
+                        1 + self.depth(&field.node.selection_set.node, seen)
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    self.depth(&inline.node.selection_set.node, seen)
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    // A fragment that spreads itself is a validation error; stop here.
+                    if seen.contains(name) {
+                        return 0;
+                    }
+                    let Some(fragment) = self.fragments.get(name) else {
+                        return 0;
+                    };
+                    seen.push(name.clone());
+                    let d = self.depth(&fragment.node.selection_set.node, seen);
+                    seen.pop();
+                    d
+                }
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Does the operation ask for the schema (`__schema` or `__type` at its root)?
+    fn introspects(&self, set: &SelectionSet, seen: &mut HashSet<Name>) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                matches!(field.node.name.node.as_str(), "__schema" | "__type")
+            }
+            Selection::InlineFragment(inline) => {
+                self.introspects(&inline.node.selection_set.node, seen)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                seen.insert(name.clone())
+                    && self
+                        .fragments
+                        .get(name)
+                        .is_some_and(|f| self.introspects(&f.node.selection_set.node, seen))
+            }
+        })
+    }
+
     /// Aliases, `__typename` arguments and literal list sizes in one selection set and below.
     fn check_set(&self, set: &SelectionSet, tally: &mut Tally) -> ServerResult<()> {
         for item in &set.items {
@@ -216,11 +273,13 @@ fn check_variables(name: &str, value: &async_graphql::Value, max: usize) -> Serv
     }
 }
 
-/// Checks a parsed document against the limits.
+/// Checks a parsed document against the limits. `introspection`: whether the schema may be
+/// asked for (development) or not (production, where asking is a clear error, not a null).
 pub fn check_document(
     doc: &ExecutableDocument,
     variables: &Variables,
     limits: &Limits,
+    introspection: bool,
 ) -> ServerResult<()> {
     let walk = Walk {
         fragments: &doc.fragments,
@@ -233,6 +292,20 @@ pub fn check_document(
     for (_, operation) in doc.operations.iter() {
         let op = &operation.node;
         walk.check_set(&op.selection_set.node, &mut tally)?;
+        if !introspection && walk.introspects(&op.selection_set.node, &mut HashSet::new()) {
+            return Err(refuse(
+                "FORBIDDEN",
+                "生产环境已关闭内省查询（introspection is disabled）",
+                Some(operation.pos),
+            ));
+        }
+        let depth = walk.depth(&op.selection_set.node, &mut Vec::new());
+        if depth > limits.max_depth {
+            return Err(too_complex(
+                format!("查询嵌套过深：{depth} 层，最多 {} 层", limits.max_depth),
+                Some(operation.pos),
+            ));
+        }
         let mut root = Tally::default();
         walk.count_root(
             &op.selection_set.node,
@@ -279,12 +352,14 @@ pub fn too_deep(max: usize) -> ServerError {
 /// The schema extension that runs the checks around the parser.
 pub struct DocumentGuard {
     limits: Arc<Limits>,
+    introspection: bool,
 }
 
 impl DocumentGuard {
-    pub fn new(limits: &Limits) -> Self {
+    pub fn new(limits: &Limits, introspection: bool) -> Self {
         DocumentGuard {
             limits: Arc::new(limits.clone()),
+            introspection,
         }
     }
 }
@@ -293,12 +368,14 @@ impl ExtensionFactory for DocumentGuard {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(GuardExtension {
             limits: self.limits.clone(),
+            introspection: self.introspection,
         })
     }
 }
 
 struct GuardExtension {
     limits: Arc<Limits>,
+    introspection: bool,
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -314,7 +391,7 @@ impl Extension for GuardExtension {
             return Err(too_deep(self.limits.max_nesting));
         }
         let doc = next.run(ctx, query, variables).await?;
-        check_document(&doc, variables, &self.limits)?;
+        check_document(&doc, variables, &self.limits, self.introspection)?;
         Ok(doc)
     }
 
@@ -381,7 +458,7 @@ mod tests {
 
     fn check(query: &str) -> ServerResult<()> {
         let doc = async_graphql::parser::parse_query(query).expect("parses");
-        check_document(&doc, &Variables::default(), &limits())
+        check_document(&doc, &Variables::default(), &limits(), true)
     }
 
     fn code(result: ServerResult<()>) -> String {
@@ -427,6 +504,6 @@ mod tests {
         let vars = Variables::from_json(serde_json::json!({ "s": vec!["REPORTED"; 101] }));
         let doc = async_graphql::parser::parse_query("query($s: [EventState!]) { me { id } }")
             .expect("parses");
-        assert!(check_document(&doc, &vars, &limits()).is_err());
+        assert!(check_document(&doc, &vars, &limits(), true).is_err());
     }
 }

@@ -85,6 +85,83 @@ pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The media type of the answer: `application/graphql-response+json` when the client accepts
+/// it (GraphQL over HTTP), else the legacy `application/json`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ResponseMedia {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl ResponseMedia {
+    fn of(headers: &HeaderMap) -> Self {
+        let accepts = headers
+            .get_all(header::ACCEPT)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|item| {
+                let mut parts = item.split(';').map(str::trim);
+                let essence = parts.next().unwrap_or_default();
+                let refused = parts.any(|p| {
+                    p.strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+                essence.eq_ignore_ascii_case("application/graphql-response+json") && !refused
+            });
+        if accepts {
+            ResponseMedia::GraphqlResponseJson
+        } else {
+            ResponseMedia::Json
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            ResponseMedia::GraphqlResponseJson => {
+                "application/graphql-response+json; charset=utf-8"
+            }
+            ResponseMedia::Json => "application/json",
+        }
+    }
+}
+
+/// The HTTP answer to an executed request. A request error (the document did not parse or
+/// validate, or its variables did not coerce: nothing ran) is 400 without a `data` entry under
+/// `application/graphql-response+json`; legacy JSON clients get 200 with `data: null` as before.
+fn graphql_response(response: async_graphql::Response, media: ResponseMedia) -> HttpResponse {
+    let hint = crate::graphql::errors::retry_hint(&response);
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut http = match &hint {
+        Some(hint) => {
+            let mut http = HttpResponse::build(hint_status(hint.code));
+            http.insert_header((header::RETRY_AFTER, hint.after_secs.to_string()));
+            http
+        }
+        None if request_error && media == ResponseMedia::GraphqlResponseJson => {
+            HttpResponse::BadRequest()
+        }
+        None => HttpResponse::Ok(),
+    };
+    // Answers depend on the caller: never cached or shared.
+    http.insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type(media.content_type());
+    if request_error && media == ResponseMedia::GraphqlResponseJson {
+        let mut body = serde_json::Map::new();
+        body.insert("errors".into(), json!(response.errors));
+        if !response.extensions.is_empty() {
+            body.insert("extensions".into(), json!(response.extensions));
+        }
+        return http.body(serde_json::Value::Object(body).to_string());
+    }
+    match serde_json::to_string(&response) {
+        Ok(text) => http.body(text),
+        Err(_) => HttpResponse::InternalServerError().finish(),
+    }
+}
+
 /// The status of a response whose error asks the client to come back later.
 fn hint_status(code: &str) -> StatusCode {
     match code {
@@ -276,6 +353,7 @@ async fn execute(
     rid: String,
 ) -> HttpResponse {
     let state = &shared.state;
+    let media = ResponseMedia::of(req.headers());
     let caller = match bearer(req.headers()) {
         None => Caller::Anonymous,
         Some(token) => match authenticate(state, token).await {
@@ -325,16 +403,7 @@ async fn execute(
         // Answers depend on the caller: never cached or shared.
         Ok(mut response) => {
             crate::graphql::errors::finish(&mut response, &query, &rid, &state.metrics);
-            let mut http = match crate::graphql::errors::retry_hint(&response) {
-                Some(hint) => {
-                    let mut http = HttpResponse::build(hint_status(hint.code));
-                    http.insert_header((header::RETRY_AFTER, hint.after_secs.to_string()));
-                    http
-                }
-                None => HttpResponse::Ok(),
-            };
-            http.insert_header((header::CACHE_CONTROL, "no-store"))
-                .json(response)
+            graphql_response(response, media)
         }
         Err(_) => {
             tracing::error!("a resolver panicked");

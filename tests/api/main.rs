@@ -6,6 +6,7 @@ mod access;
 mod accounts;
 mod auth;
 mod cli;
+mod conformance;
 mod events;
 mod hardening;
 mod limits;
