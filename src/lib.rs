@@ -1,8 +1,10 @@
 //! gridhub: the GraphQL backend of grid governance (see the README and DESIGN).
 
+/// Who may see and do what: the principal, read filters, write rules.
+pub mod access;
 /// Building and running the application.
 pub mod app;
-/// Who is calling: passwords, tokens, the principal and its scope.
+/// Who is calling: passwords, tokens.
 pub mod auth;
 /// Request budgets per client address and per account.
 pub mod budget;

@@ -18,5 +18,7 @@ pub mod region;
 pub mod resident;
 /// The five roles and what each may manage.
 pub mod role;
+/// Text search: LIKE patterns with the user's wildcards escaped.
+pub mod search;
 /// Service claiming: item and claim states, who takes which step, due days, micro-wish masking.
 pub mod service_item;

@@ -31,6 +31,9 @@ pub struct Account {
     /// Set when the region is known without a scoped look-up (the payload of `login`).
     #[graphql(skip)]
     pub own_region: Option<crate::store::region::RegionRow>,
+    /// Set on `me`: the caller's own unit, whatever its scope.
+    #[graphql(skip)]
+    pub own_unit: Option<crate::store::member_unit::MemberUnitRow>,
 }
 
 impl From<AccountRow> for Account {
@@ -38,7 +41,7 @@ impl From<AccountRow> for Account {
         Account {
             id: row.id,
             name: row.name,
-            role: Role::parse(&row.role).unwrap_or(Role::UnitLiaison),
+            role: row.role,
             disabled: row.disabled_at.is_some(),
             disabled_at: row.disabled_at,
             created_at: row.created_at,
@@ -46,6 +49,7 @@ impl From<AccountRow> for Account {
             phone_enc: row.phone_enc,
             member_unit_id: row.member_unit_id,
             own_region: None,
+            own_unit: None,
         }
     }
 }
@@ -64,6 +68,9 @@ impl Account {
         let Some(id) = self.member_unit_id else {
             return Ok(None);
         };
+        if let Some(own) = &self.own_unit {
+            return Ok(Some(super::people::MemberUnit::from(own.clone())));
+        }
         let loaders = ctx.data_unchecked::<Loaders>();
         Ok(loaders
             .member_unit_by_id
@@ -113,9 +120,11 @@ impl AccountQuery {
     /// The logged-in account.
     async fn me(&self, ctx: &Context<'_>) -> Result<Account> {
         let actor = actor(ctx)?;
-        Ok(service::get(state(ctx), actor, actor.principal.account_id)
-            .await?
-            .into())
+        let own = service::me(state(ctx), actor).await?;
+        let mut account = Account::from(own.account);
+        account.own_region = own.region;
+        account.own_unit = own.unit;
+        Ok(account)
     }
 
     /// One account in your scope (admins and community workers).

@@ -124,13 +124,13 @@ impl Event {
         self.0.id
     }
     async fn category(&self) -> EventCategory {
-        EventCategory::parse(&self.0.category).unwrap_or(EventCategory::Other)
+        self.0.category
     }
     async fn source(&self) -> EventSource {
-        EventSource::parse(&self.0.source).unwrap_or(EventSource::Patrol)
+        self.0.source
     }
     async fn priority(&self) -> EventPriority {
-        EventPriority::parse(&self.0.priority).unwrap_or(EventPriority::Normal)
+        self.0.priority
     }
     async fn title(&self) -> &str {
         &self.0.title
@@ -157,14 +157,14 @@ impl Event {
         self.0.updated_at
     }
     async fn state(&self) -> EventState {
-        EventState::parse(&self.0.state).unwrap_or(EventState::Reported)
+        self.0.state
     }
     /// Which level handles the event (raised by escalation).
     async fn level(&self) -> RegionLevel {
-        RegionLevel::parse(&self.0.level).unwrap_or(RegionLevel::Community)
+        self.0.level
     }
     async fn resolution(&self) -> Option<Resolution> {
-        self.0.resolution.as_deref().and_then(Resolution::parse)
+        self.0.resolution
     }
     /// The reporter's satisfaction (1–5) recorded at closing.
     async fn satisfaction(&self) -> Option<i32> {
@@ -181,7 +181,7 @@ impl Event {
         &self.0.reporter_name
     }
     async fn reporter_kind(&self) -> ReporterKind {
-        ReporterKind::parse(&self.0.reporter_kind).unwrap_or(ReporterKind::Staff)
+        self.0.reporter_kind
     }
     /// The reporter's account, when it is in your scope.
     async fn reporter(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
@@ -309,13 +309,13 @@ impl TimelineEntry {
         self.0.id
     }
     async fn action(&self) -> EventAction {
-        EventAction::parse(&self.0.action).unwrap_or(EventAction::Reported)
+        self.0.action
     }
     async fn from_state(&self) -> Option<EventState> {
-        self.0.from_state.as_deref().and_then(EventState::parse)
+        self.0.from_state
     }
     async fn to_state(&self) -> Option<EventState> {
-        self.0.to_state.as_deref().and_then(EventState::parse)
+        self.0.to_state
     }
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
@@ -557,16 +557,30 @@ pub struct DeadlineRule {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<DeadlineRuleRow> for DeadlineRule {
-    fn from(row: DeadlineRuleRow) -> Self {
-        DeadlineRule {
-            category: EventCategory::parse(&row.category),
-            priority: EventPriority::parse(&row.priority),
+/// `*` (any) or a code; any other stored value is corrupt.
+fn rule_part<T>(code: &str, parse: fn(&str) -> Option<T>) -> Result<Option<T>, AppError> {
+    if code == "*" {
+        return Ok(None);
+    }
+    parse(code).map(Some).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "unknown deadline rule code {code:?} stored"
+        ))
+    })
+}
+
+impl TryFrom<DeadlineRuleRow> for DeadlineRule {
+    type Error = AppError;
+
+    fn try_from(row: DeadlineRuleRow) -> Result<Self, AppError> {
+        Ok(DeadlineRule {
+            category: rule_part(&row.category, EventCategory::parse)?,
+            priority: rule_part(&row.priority, EventPriority::parse)?,
             accept_minutes: row.accept_minutes,
             plan_minutes: row.plan_minutes,
             close_minutes: row.close_minutes,
             updated_at: row.updated_at,
-        }
+        })
     }
 }
 
@@ -647,8 +661,8 @@ impl EventQuery {
         Ok(service::deadline_rules(state(ctx), actor(ctx)?)
             .await?
             .into_iter()
-            .map(DeadlineRule::from)
-            .collect())
+            .map(DeadlineRule::try_from)
+            .collect::<Result<_, _>>()?)
     }
 
     /// Points earned in grids under a region, `[from, to)`, best first.
@@ -905,7 +919,7 @@ impl EventMutation {
         Ok(
             service::set_deadline_rule(state(ctx), actor(ctx)?, category, priority, policy)
                 .await?
-                .into(),
+                .try_into()?,
         )
     }
 }

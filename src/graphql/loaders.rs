@@ -1,9 +1,11 @@
 //! Per-request DataLoaders. Each is built for one caller and filters by that caller's scope in
 //! SQL, so a nested field never reaches a row the caller could not fetch directly.
-use crate::auth::Scope;
+use crate::access::Scope;
+use crate::access::event::EventReach;
+use crate::access::resident::ResidentReach;
 use crate::error::AppError;
 use crate::store::account::{self, AccountRow};
-use crate::store::event::{self, EventRow, Reach, StepRow};
+use crate::store::event::{self, EventRow, StepRow};
 use crate::store::grid_member::{self, AssignmentRow};
 use crate::store::member_unit::{self, MemberUnitRow, MembershipRow};
 use crate::store::photo::{self, PhotoRow};
@@ -139,7 +141,7 @@ impl Loader<Uuid> for MembershipsByUnit {
 /// Events the caller can reach, by id.
 pub struct EventById {
     db: DatabaseConnection,
-    reach: Reach,
+    reach: EventReach,
 }
 
 impl Loader<Uuid> for EventById {
@@ -187,10 +189,10 @@ impl Loader<Uuid> for PhotosByOwner {
     }
 }
 
-/// Residents linked to events, in the caller's scope, keyed by event id.
+/// Residents linked to events, in the caller's resident reach, keyed by event id.
 pub struct ResidentsByEvent {
     db: DatabaseConnection,
-    scope: Scope,
+    reach: ResidentReach,
 }
 
 impl Loader<Uuid> for ResidentsByEvent {
@@ -203,7 +205,7 @@ impl Loader<Uuid> for ResidentsByEvent {
             .map_err(db_error)?;
         let ids: Vec<Uuid> = links.iter().map(|(_, r)| *r).collect();
         let residents: HashMap<Uuid, ResidentRow> =
-            resident::find_many(&self.db, &ids, &self.scope)
+            resident::find_many(&self.db, &ids, &self.reach)
                 .await
                 .map_err(db_error)?
                 .into_iter()
@@ -237,8 +239,13 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection, reach: &Reach, delay: std::time::Duration) -> Self {
-        let scope = &reach.scope;
+    pub fn new(
+        db: &DatabaseConnection,
+        reach: &EventReach,
+        residents: &ResidentReach,
+        delay: std::time::Duration,
+    ) -> Self {
+        let scope = reach.scope();
         fn make<L: Loader<Uuid>>(loader: L, delay: std::time::Duration) -> DataLoader<L> {
             DataLoader::new(loader, |fut| {
                 tokio::spawn(fut);
@@ -285,8 +292,14 @@ impl Loaders {
                 },
                 delay,
             ),
-            residents_by_event: loader!(ResidentsByEvent),
-            service: super::service_item::ServiceLoaders::new(db, scope, delay),
+            residents_by_event: make(
+                ResidentsByEvent {
+                    db: db.clone(),
+                    reach: residents.clone(),
+                },
+                delay,
+            ),
+            service: super::service_item::ServiceLoaders::new(db, delay),
         }
     }
 }

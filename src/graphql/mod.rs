@@ -1,6 +1,6 @@
 //! The GraphQL API: schema build (limits, extensions), per-domain Query/Mutation objects merged
 //! into one root, types mapped from the domain, per-request DataLoaders, error codes.
-use crate::auth::principal::Actor;
+use crate::access::Actor;
 use crate::config::Settings;
 use crate::error::AppError;
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};

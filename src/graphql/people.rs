@@ -39,8 +39,8 @@ impl From<GridMemberRow> for GridMember {
         GridMember {
             id: row.id,
             name: row.name,
-            kind: GridMemberKind::parse(&row.kind).unwrap_or(GridMemberKind::PartTime),
-            occupation: Occupation::parse(&row.occupation).unwrap_or(Occupation::Other),
+            kind: row.kind,
+            occupation: row.occupation,
             employer: row.employer,
             party_member: row.party_member,
             created_at: row.created_at,
@@ -63,7 +63,7 @@ pub struct GridAssignment {
 impl From<AssignmentRow> for GridAssignment {
     fn from(row: AssignmentRow) -> Self {
         GridAssignment {
-            role: GridRole::parse(&row.role).unwrap_or(GridRole::Member),
+            role: row.role,
             assigned_at: row.created_at,
             grid_id: row.grid_id,
         }
@@ -204,7 +204,7 @@ impl From<MemberUnitRow> for MemberUnit {
         MemberUnit {
             id: row.id,
             name: row.name,
-            kind: MemberUnitKind::parse(&row.kind).unwrap_or(MemberUnitKind::Other),
+            kind: row.kind,
             contact_name: row.contact_name,
             address: row.address,
             created_at: row.created_at,
@@ -248,9 +248,7 @@ impl MemberUnit {
         Ok(rows
             .into_iter()
             .map(|row| {
-                let level = regions
-                    .get(&row.region_id)
-                    .and_then(|r| RegionLevel::parse(&r.level));
+                let level = regions.get(&row.region_id).map(|r| r.level);
                 with_kind(CommitteeMembership::from(row), level)
             })
             .collect())

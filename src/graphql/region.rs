@@ -38,10 +38,10 @@ impl From<RegionRow> for Region {
     fn from(row: RegionRow) -> Self {
         Region {
             id: row.id,
-            level: RegionLevel::parse(&row.level).unwrap_or(RegionLevel::Compound),
+            level: row.level,
             name: row.name,
             code: row.code,
-            grid_kind: row.grid_kind.as_deref().and_then(GridKind::parse),
+            grid_kind: row.grid_kind,
             depth: i32::from(row.depth),
             created_at: row.created_at,
             updated_at: row.updated_at,

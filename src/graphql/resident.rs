@@ -44,15 +44,14 @@ impl From<ResidentRow> for Resident {
         Resident {
             id: row.id,
             name: row.name,
-            gender: Gender::parse(&row.gender).unwrap_or(Gender::Male),
+            gender: row.gender,
             birth_date: row.birth_date,
             building: row.building,
             unit: row.unit,
             room: row.room,
             address: row.address,
             household: row.household,
-            residence_type: ResidenceType::parse(&row.residence_type)
-                .unwrap_or(ResidenceType::Registered),
+            residence_type: row.residence_type,
             tags: decode_tags(&row.tags),
             created_at: row.created_at,
             updated_at: row.updated_at,

@@ -7,7 +7,8 @@ use super::page::{connection, connection_cost};
 use super::people::MemberUnit;
 use super::region::Region;
 use super::{actor, state};
-use crate::auth::Scope;
+use crate::access::resident::ResidentReach;
+use crate::access::service_item::ItemViewer;
 use crate::domain::page::PageRequest;
 use crate::domain::role::Role;
 use crate::domain::service_item::{
@@ -20,8 +21,8 @@ use crate::service::service_item::{self as service, Completion, ItemQuery, NewSe
 use crate::store::member_unit::{self, MemberUnitRow};
 use crate::store::photo::{self as photo_store, PhotoRow};
 use crate::store::region::{self, RegionRow};
-use crate::store::resident::ResidentRow;
-use crate::store::service_item::{self as store, ClaimRow, Figures, ItemRow, StepRow, Viewer};
+use crate::store::resident::{self, ResidentRow};
+use crate::store::service_item::{self as store, ClaimRow, Figures, ItemRow, StepRow};
 use async_graphql::connection::Connection;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject, Upload};
@@ -50,7 +51,7 @@ fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
 /// Items the caller may see, by id.
 pub struct ItemById {
     db: DatabaseConnection,
-    viewer: Viewer,
+    viewer: ItemViewer,
 }
 
 impl Loader<Uuid> for ItemById {
@@ -68,7 +69,7 @@ impl Loader<Uuid> for ItemById {
 /// Claims the caller may see, keyed by item.
 pub struct ClaimsByItem {
     db: DatabaseConnection,
-    viewer: Viewer,
+    viewer: ItemViewer,
 }
 
 impl Loader<Uuid> for ClaimsByItem {
@@ -86,7 +87,7 @@ impl Loader<Uuid> for ClaimsByItem {
 /// Timeline entries the caller may see, keyed by item.
 pub struct StepsByItem {
     db: DatabaseConnection,
-    viewer: Viewer,
+    viewer: ItemViewer,
 }
 
 impl Loader<Uuid> for StepsByItem {
@@ -113,7 +114,7 @@ impl Loader<Uuid> for PartyRegion {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, RegionRow>, LoadError> {
-        let rows = region::find_many(&self.db, keys, &Scope::All)
+        let rows = region::find_many_unscoped(&self.db, keys)
             .await
             .map_err(db_error)?;
         Ok(rows.into_iter().map(|r| (r.id, r)).collect())
@@ -131,17 +132,17 @@ impl Loader<Uuid> for PartyUnit {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, MemberUnitRow>, LoadError> {
-        let rows = member_unit::find_many(&self.db, keys, &Scope::All)
+        let rows = member_unit::find_many_unscoped(&self.db, keys)
             .await
             .map_err(db_error)?;
         Ok(rows.into_iter().map(|r| (r.id, r)).collect())
     }
 }
 
-/// Micro-wish beneficiaries, only within the caller's own region scope (a liaison's is empty).
+/// Micro-wish beneficiaries, as far as `ResidentReach::beneficiaries` reaches.
 pub struct BeneficiaryById {
     db: DatabaseConnection,
-    scope: Scope,
+    reach: ResidentReach,
 }
 
 impl Loader<Uuid> for BeneficiaryById {
@@ -149,7 +150,7 @@ impl Loader<Uuid> for BeneficiaryById {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, ResidentRow>, LoadError> {
-        let rows = store::beneficiaries(&self.db, keys, &self.scope)
+        let rows = resident::find_many(&self.db, keys, &self.reach)
             .await
             .map_err(db_error)?;
         Ok(rows.into_iter().map(|r| (r.id, r)).collect())
@@ -180,7 +181,6 @@ impl Loader<Uuid> for ServicePhotos {
 /// service items.
 pub struct ServiceLoaders {
     db: DatabaseConnection,
-    scope: Scope,
     delay: Duration,
     built: OnceCell<Arc<Built>>,
 }
@@ -197,10 +197,9 @@ pub struct Built {
 }
 
 impl ServiceLoaders {
-    pub fn new(db: &DatabaseConnection, scope: &Scope, delay: Duration) -> Self {
+    pub fn new(db: &DatabaseConnection, delay: Duration) -> Self {
         ServiceLoaders {
             db: db.clone(),
-            scope: scope.clone(),
             delay,
             built: OnceCell::new(),
         }
@@ -210,14 +209,17 @@ impl ServiceLoaders {
         let built = self
             .built
             .get_or_try_init(|| async {
-                let viewer = service::viewer(state(ctx), &actor(ctx)?.principal).await?;
-                Ok::<_, AppError>(Arc::new(self.build(viewer)))
+                let me = &actor(ctx)?.principal;
+                let viewer = service::viewer(state(ctx), me).await?;
+                Ok::<_, AppError>(Arc::new(
+                    self.build(viewer, ResidentReach::beneficiaries(me)),
+                ))
             })
             .await?;
         Ok(built.clone())
     }
 
-    fn build(&self, viewer: Viewer) -> Built {
+    fn build(&self, viewer: ItemViewer, beneficiaries: ResidentReach) -> Built {
         let delay = self.delay;
         fn make<L: Loader<Uuid>>(loader: L, delay: Duration) -> DataLoader<L> {
             DataLoader::new(loader, |fut| {
@@ -247,7 +249,7 @@ impl ServiceLoaders {
             beneficiary_by_id: make(
                 BeneficiaryById {
                     db: db(),
-                    scope: self.scope.clone(),
+                    reach: beneficiaries,
                 },
                 delay,
             ),
@@ -310,14 +312,14 @@ impl From<ItemRow> for ServiceItem {
     fn from(row: ItemRow) -> Self {
         ServiceItem {
             id: row.id,
-            direction: ServiceDirection::parse(&row.direction).unwrap_or(ServiceDirection::Need),
-            kind: ServiceItemKind::parse(&row.kind).unwrap_or(ServiceItemKind::Project),
-            category: ServiceCategory::parse(&row.category).unwrap_or(ServiceCategory::Other),
+            direction: row.direction,
+            kind: row.kind,
+            category: row.category,
             title: row.title,
             description: row.description,
             capacity: row.capacity,
             active_claims: row.active_claims,
-            state: ServiceItemState::parse(&row.state).unwrap_or(ServiceItemState::Closed),
+            state: row.state,
             due_on: row.due_on,
             beneficiary_summary: row.beneficiary_summary,
             closed_at: row.closed_at,
@@ -375,9 +377,6 @@ impl ServiceItem {
         let Some(id) = self.beneficiary_resident_id else {
             return Ok(None);
         };
-        if !actor(ctx)?.principal.is_staff() {
-            return Ok(None);
-        }
         Ok(loaders(ctx)
             .await?
             .beneficiary_by_id
@@ -460,7 +459,7 @@ impl From<ClaimRow> for ServiceClaim {
     fn from(row: ClaimRow) -> Self {
         ServiceClaim {
             id: row.id,
-            state: ServiceClaimState::parse(&row.state).unwrap_or(ServiceClaimState::Withdrawn),
+            state: row.state,
             claimed_at: row.claimed_at,
             started_at: row.started_at,
             completed_at: row.completed_at,
@@ -546,14 +545,14 @@ impl From<StepRow> for ServiceStep {
         ServiceStep {
             id: row.id,
             at: row.at,
-            action: ServiceStepAction::parse(&row.action).unwrap_or(ServiceStepAction::Posted),
+            action: row.action,
             actor_name: row.actor_name,
-            actor_role: row.actor_role.as_deref().and_then(Role::parse),
+            actor_role: row.actor_role,
             claim_id: row.claim_id,
-            item_from: row.item_from.as_deref().and_then(ServiceItemState::parse),
-            item_to: row.item_to.as_deref().and_then(ServiceItemState::parse),
-            claim_from: row.claim_from.as_deref().and_then(ServiceClaimState::parse),
-            claim_to: row.claim_to.as_deref().and_then(ServiceClaimState::parse),
+            item_from: row.item_from,
+            item_to: row.item_to,
+            claim_from: row.claim_from,
+            claim_to: row.claim_to,
             note: row.note,
         }
     }

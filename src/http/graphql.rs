@@ -5,14 +5,15 @@ use super::Shared;
 use super::body;
 use super::persisted;
 use super::request_id::RequestId;
-use crate::auth::principal::{Actor, Scope};
+use crate::access::Actor;
+use crate::access::event::EventReach;
+use crate::access::resident::ResidentReach;
 use crate::budget::Payer;
 use crate::error::AppError;
 use crate::graphql::guard;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{Caller, RequestId as GqlRequestId};
 use crate::service::session::authenticate;
-use crate::store::event::Reach;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
@@ -21,7 +22,6 @@ use async_graphql::parser::types::OperationType;
 use futures_util::FutureExt;
 use serde_json::json;
 use std::panic::AssertUnwindSafe;
-use uuid::Uuid;
 
 pub(super) fn request_id(req: &HttpRequest) -> String {
     req.extensions()
@@ -422,18 +422,22 @@ async fn execute(
     if let Err(refused) = state.budgets.charge(payer, 1) {
         return error_response(refused, &rid, &state.metrics);
     }
-    let reach = match &caller {
-        Caller::Authenticated(actor) => Reach::of(&actor.principal),
-        _ => Reach {
-            scope: Scope::Under(Vec::new()),
-            account_id: Uuid::nil(),
-            member_unit_id: None,
-        },
+    let (reach, residents) = match &caller {
+        Caller::Authenticated(actor) => (
+            EventReach::of(&actor.principal),
+            ResidentReach::nested(&actor.principal),
+        ),
+        _ => (EventReach::nobody(), ResidentReach::nobody()),
     };
     let query = request.query.clone();
     let request = request
         .data(state.clone())
-        .data(Loaders::new(&state.db, &reach, state.settings.loader_delay))
+        .data(Loaders::new(
+            &state.db,
+            &reach,
+            &residents,
+            state.settings.loader_delay,
+        ))
         .data(GqlRequestId(rid.clone()))
         .data(payer)
         .data(caller);

@@ -3,15 +3,14 @@
 //! party branch. Each scenario has a fixed event id; a scenario whose event exists is skipped,
 //! so seeding twice adds nothing.
 use super::DEMO_ACCOUNTS;
-use crate::auth::principal::{Actor, Principal, Scope};
+use crate::access::principal;
+use crate::access::{Actor, Principal};
 use crate::domain::event::{EventCategory, EventPriority, EventSource, Resolution, Step};
-use crate::domain::people::GridMemberKind;
-use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::service::event::{NewReport, StepInput, apply_step, merge_events, report_event};
 use crate::service::photo::IncomingPhoto;
 use crate::state::AppState;
-use crate::store::{account, event, grid_member, region};
+use crate::store::{account, event};
 use base64::Engine;
 use chrono::Duration;
 use uuid::Uuid;
@@ -37,36 +36,7 @@ async fn principal_of(state: &AppState, phone: &str) -> AppResult<Principal> {
     let row = account::find_by_phone_hashes(&state.db, &hashes)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("demo account {phone} missing")))?;
-    let role = Role::parse(&row.role)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {}", row.role)))?;
-    let path = match row.region_id {
-        Some(id) => region::find(&state.db, id, &Scope::All)
-            .await?
-            .map(|r| r.path),
-        None => None,
-    };
-    let mut principal = Principal {
-        account_id: row.id,
-        session_id: Uuid::nil(),
-        name: row.name.clone(),
-        role,
-        region_id: row.region_id,
-        region_path: path.clone(),
-        scope: match (role, path) {
-            (Role::CityAdmin, _) => Scope::All,
-            (Role::UnitLiaison, _) | (_, None) => Scope::Under(Vec::new()),
-            (_, Some(p)) => Scope::Under(vec![p]),
-        },
-        member_unit_id: row.member_unit_id,
-        grid_member_kind: None,
-    };
-    if role == Role::GridMember
-        && let Some((kind, paths)) = grid_member::scope_of_account(&state.db, row.id).await?
-    {
-        principal.grid_member_kind = GridMemberKind::parse(&kind);
-        principal.scope = Scope::Under(paths);
-    }
-    Ok(principal)
+    principal::resolve_offline(&state.db, row.id).await
 }
 
 struct Cast {

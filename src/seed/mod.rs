@@ -4,7 +4,7 @@
 //! grid members (many of them riders and drivers), residents with synthetic ID numbers, and one
 //! demo account per role. Idempotent: every row is looked up by its natural key first, so a
 //! second run adds nothing.
-use crate::auth::principal::{Actor, Principal, Scope};
+use crate::access::{Actor, principal};
 use crate::domain::people::{GridMemberKind, GridRole, MemberUnitKind, Occupation};
 use crate::domain::region::{GridKind, RegionLevel};
 use crate::domain::resident::{ResidenceType, ResidentTag, check_char};
@@ -340,17 +340,7 @@ pub async fn demo(state: &AppState) -> AppResult<SeedReport> {
         None => create_city_admin(state, admin_phone, DEMO_ACCOUNTS[0].name, DEMO_PASSWORD).await?,
     };
     let actor = Actor {
-        principal: Principal {
-            account_id: admin.id,
-            session_id: Uuid::nil(),
-            name: admin.name.clone(),
-            role: Role::CityAdmin,
-            region_id: None,
-            region_path: None,
-            scope: Scope::All,
-            member_unit_id: None,
-            grid_member_kind: None,
-        },
+        principal: principal::resolve_offline(&state.db, admin.id).await?,
         request_id: "seed-demo".into(),
     };
     let mut s = Seeder {

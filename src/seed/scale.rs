@@ -2,7 +2,10 @@
 //! communities and grids, and events spread over the grids and the last year, written in
 //! multi-row batches straight into the tables (no audit entries, no timelines). Runs on both
 //! databases; not for production.
-use crate::domain::event::{DeadlinePolicy, EventCategory, EventPriority, EventSource, EventState};
+use crate::domain::event::{
+    DeadlinePolicy, EventCategory, EventPriority, EventSource, EventState, ReporterKind,
+};
+use crate::domain::people::Occupation;
 use crate::domain::region::{GridKind, RegionLevel, child_path};
 use crate::error::AppResult;
 use crate::service::account::create_city_admin;
@@ -63,11 +66,10 @@ pub async fn scale(
         let row = region::Model {
             id,
             parent_id: parent.map(|p| p.id),
-            level: level.as_str().to_owned(),
+            level,
             name,
             code: None,
-            grid_kind: (level == RegionLevel::Grid)
-                .then(|| GridKind::Residential.as_str().to_owned()),
+            grid_kind: (level == RegionLevel::Grid).then_some(GridKind::Residential),
             boundary: None,
             bbox_min_lng: None,
             bbox_min_lat: None,
@@ -136,13 +138,13 @@ pub async fn scale(
                     id: Uuid::now_v7(),
                     reporter_account_id: reporter.id,
                     reporter_name: "规模数据上报人".into(),
-                    reporter_kind: "PART_TIME".into(),
-                    reporter_occupation: Some("DELIVERY_RIDER".into()),
+                    reporter_kind: ReporterKind::PartTime,
+                    reporter_occupation: Some(Occupation::DeliveryRider),
                     payload_hash: String::new(),
                     grid_id: grid,
-                    category: category.as_str().into(),
-                    source: EventSource::Patrol.as_str().into(),
-                    priority: EventPriority::Normal.as_str().into(),
+                    category,
+                    source: EventSource::Patrol,
+                    priority: EventPriority::Normal,
                     title: format!("规模事件 {}", category.as_str()),
                     description: "合成数据".into(),
                     address: None,
@@ -150,11 +152,11 @@ pub async fn scale(
                     lng: 112.90 + rng.below(10_000) as f64 * 1e-5,
                     captured_at: captured,
                     reported_at: captured + Duration::seconds(rng.below(600) as i64),
-                    state: state_now.as_str().into(),
+                    state: state_now,
                     resume_state: None,
                     suspended_at: None,
                     paused_seconds: 0,
-                    level: RegionLevel::Community.as_str().into(),
+                    level: RegionLevel::Community,
                     assigned_unit_id: None,
                     resolution: None,
                     satisfaction: None,

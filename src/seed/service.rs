@@ -9,7 +9,7 @@
 //! and figures read like real ones; the release sweep then runs on the real clock. Idempotent: an
 //! item whose title already exists in its committee is skipped with its claims.
 use super::{DEMO_ACCOUNTS, DEMO_PASSWORD, synthetic_identity};
-use crate::auth::principal::{Actor, Principal, Scope};
+use crate::access::{Actor, principal};
 use crate::clock::ManualClock;
 use crate::domain::role::Role;
 use crate::domain::service_item::{
@@ -147,40 +147,15 @@ async fn liaison(
             .await?
         }
     };
-    Ok(actor_of(
-        row.id,
-        row.name,
-        Role::UnitLiaison,
-        None,
-        Some(unit.id),
-    ))
+    actor_of(state, row.id).await
 }
 
-fn actor_of(
-    account_id: Uuid,
-    name: String,
-    role: Role,
-    region: Option<(Uuid, String)>,
-    member_unit_id: Option<Uuid>,
-) -> Actor {
-    let scope = match &region {
-        Some((_, path)) => Scope::Under(vec![path.clone()]),
-        None => Scope::Under(Vec::new()),
-    };
-    Actor {
-        principal: Principal {
-            account_id,
-            session_id: Uuid::nil(),
-            name,
-            role,
-            region_id: region.as_ref().map(|r| r.0),
-            region_path: region.map(|r| r.1),
-            scope,
-            member_unit_id,
-            grid_member_kind: None,
-        },
+/// The seeding actor for an account, resolved as a login would resolve it.
+async fn actor_of(state: &AppState, account_id: Uuid) -> AppResult<Actor> {
+    Ok(Actor {
+        principal: principal::resolve_offline(&state.db, account_id).await?,
         request_id: "seed-demo".into(),
-    }
+    })
 }
 
 /// Seeds the demo items and claims; returns how many items it added.
@@ -207,13 +182,7 @@ pub(super) async fn demo(state: &AppState, admin: &Actor) -> AppResult<usize> {
         account::find_by_phone_hashes(db, &state.pii.lookup_hashes("phone", worker_account.phone))
             .await?
             .ok_or_else(|| missing("the community worker's account"))?;
-    let worker = actor_of(
-        worker.id,
-        worker.name,
-        Role::CommunityWorker,
-        Some((fenghuang.id, fenghuang.path.clone())),
-        None,
-    );
+    let worker = actor_of(state, worker.id).await?;
     let drivers_account = DEMO_ACCOUNTS
         .iter()
         .find(|a| a.role == Role::UnitLiaison)

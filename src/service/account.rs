@@ -1,9 +1,8 @@
 //! Accounts: admins create and disable them at or below their own scope; the first city admin
 //! comes from the command line.
-use crate::auth::principal::{Actor, Scope};
+use crate::access::{Actor, Scope};
 use crate::domain::page::PageRequest;
 use crate::domain::person::{check_new_password, parse_person_name, parse_phone};
-use crate::domain::region::RegionLevel;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, Outcome};
@@ -47,7 +46,7 @@ async fn insert_account(
         phone_enc: state.pii.encrypt("phone", &phone)?,
         name,
         password_hash: state.passwords.hash(&input.password).await?,
-        role: input.role.as_str().to_owned(),
+        role: input.role,
         region_id: input.region_id,
         disabled_at: None,
         failed_logins: 0,
@@ -97,9 +96,9 @@ pub async fn create_account(
             let region = region::find(&state.db, id, &me.scope)
                 .await?
                 .ok_or_else(|| AppError::NotFound("区域不存在或不在您的管辖范围内".into()))?;
-            RegionLevel::parse(&region.level)
+            Some(region.level)
         }
-        None if matches!(me.scope, Scope::All) || input.role == Role::UnitLiaison => None,
+        None if me.scope.is_everything() || input.role == Role::UnitLiaison => None,
         None => return Err(AppError::bad_input("regionId", "须指定账号所属区域")),
     };
     if !input.role.binds_to(level) {
@@ -177,7 +176,7 @@ pub async fn disable_account(state: &AppState, actor: &Actor, id: Uuid) -> AppRe
     if target.id == me.account_id {
         return Err(AppError::forbidden("不能停用自己的账号"));
     }
-    let target_role = Role::parse(&target.role).unwrap_or(Role::CityAdmin);
+    let target_role = target.role;
     if target_role.rank() > me.role.rank() {
         return Err(AppError::forbidden("不能停用权限高于自己的账号"));
     }
@@ -200,9 +199,34 @@ pub async fn disable_account(state: &AppState, actor: &Actor, id: Uuid) -> AppRe
     )
     .await?;
     txn.commit().await?;
-    account::find(&state.db, id, &Scope::All)
+    account::find_unscoped(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("账号"))
+}
+
+/// The caller's own account with the region it is bound to and the unit it speaks for, which
+/// are its own whatever its scope says.
+pub struct Own {
+    pub account: AccountRow,
+    pub region: Option<crate::store::region::RegionRow>,
+    pub unit: Option<crate::store::member_unit::MemberUnitRow>,
+}
+
+pub async fn me(state: &AppState, actor: &Actor) -> AppResult<Own> {
+    let account = get(state, actor, actor.principal.account_id).await?;
+    let region = match account.region_id {
+        Some(id) => region::find_unscoped(&state.db, id).await?,
+        None => None,
+    };
+    let unit = match account.member_unit_id {
+        Some(id) => crate::store::member_unit::find_unscoped(&state.db, id).await?,
+        None => None,
+    };
+    Ok(Own {
+        account,
+        region,
+        unit,
+    })
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<AccountRow> {
@@ -210,14 +234,12 @@ pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Account
     if id != me.account_id && !can_list(me.role) {
         return Err(AppError::not_found("账号"));
     }
-    let scope = if id == me.account_id {
-        Scope::All
+    let found = if id == me.account_id {
+        account::find_unscoped(&state.db, id).await?
     } else {
-        me.scope.clone()
+        account::find(&state.db, id, &me.scope).await?
     };
-    account::find(&state.db, id, &scope)
-        .await?
-        .ok_or_else(|| AppError::not_found("账号"))
+    found.ok_or_else(|| AppError::not_found("账号"))
 }
 
 fn can_list(role: Role) -> bool {
@@ -241,12 +263,12 @@ pub async fn list(
     }
     // Narrowing to a region in scope keeps the query inside the caller's scope.
     let scope = match within {
-        Some(region_id) => Scope::Under(vec![
-            region::find(&state.db, region_id, &me.scope)
+        Some(region_id) => Scope::within(
+            &region::find(&state.db, region_id, &me.scope)
                 .await?
                 .ok_or_else(|| AppError::NotFound("区域不存在或不在您的管辖范围内".into()))?
                 .path,
-        ]),
+        ),
         None => me.scope.clone(),
     };
     let after = page.after_id()?;

@@ -1,6 +1,6 @@
 //! Writes audit entries: who did what to which row, where, under which request, and whether it
 //! was allowed. Entries never hold a full ID number, phone or token.
-use crate::auth::principal::Actor;
+use crate::access::Actor;
 use crate::store::audit::{AuditRow, append};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};

@@ -1,6 +1,8 @@
 //! Events: idempotent reporting (one client-minted id, one event), the handling workflow with
 //! its immutable timeline, deadline clocks and the breach sweep, possible duplicates, points.
-use crate::auth::principal::{Actor, Principal};
+use crate::access::event::{self as access, EventReach, Standing};
+use crate::access::resident::ResidentReach;
+use crate::access::{Actor, Principal};
 use crate::domain::event::{
     self as rules, DeadlinePolicy, DeadlineStage, EventAction, EventCategory, EventPriority,
     EventSource, EventState, PointsReason, ReporterKind, Resolution, Step,
@@ -12,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, Outcome};
 use crate::service::photo::{self, IncomingPhoto, PhotoOwner, StagedPhoto};
 use crate::state::AppState;
-use crate::store::event::{self as store, EventFilter, EventRow, LedgerRow, Reach, StepRow};
+use crate::store::event::{self as store, EventFilter, EventRow, LedgerRow, StepRow};
 use crate::store::{grid_member, member_unit, region, resident};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, TransactionTrait};
@@ -167,9 +169,7 @@ pub async fn report_event(
     input: NewReport,
 ) -> AppResult<EventRow> {
     let principal = &actor.principal;
-    if principal.role == Role::UnitLiaison {
-        return Err(AppError::forbidden("成员单位联络员不能上报事件"));
-    }
+    access::judge_reporting(principal)?;
     if input.client_id.is_nil() {
         return Err(AppError::bad_input("clientId", "clientId 不能为空 UUID"));
     }
@@ -196,7 +196,7 @@ pub async fn report_event(
     resident_ids.sort();
     resident_ids.dedup();
     for id in &resident_ids {
-        if resident::find(&state.db, *id, &principal.scope)
+        if resident::find(&state.db, *id, &ResidentReach::to_name(principal))
             .await?
             .is_none()
         {
@@ -223,13 +223,13 @@ pub async fn report_event(
         id: client_id,
         reporter_account_id: principal.account_id,
         reporter_name: principal.name.clone(),
-        reporter_kind: reporter_kind(principal).as_str().to_owned(),
+        reporter_kind: reporter_kind(principal),
         reporter_occupation: occupation,
         payload_hash: hash.clone(),
         grid_id: grid.id,
-        category: category.as_str().to_owned(),
-        source: input.source.as_str().to_owned(),
-        priority: priority.as_str().to_owned(),
+        category,
+        source: input.source,
+        priority,
         title,
         description,
         address,
@@ -237,11 +237,11 @@ pub async fn report_event(
         lng: input.lng,
         captured_at,
         reported_at: now,
-        state: EventState::Reported.as_str().to_owned(),
+        state: EventState::Reported,
         resume_state: None,
         suspended_at: None,
         paused_seconds: 0,
-        level: RegionLevel::Community.as_str().to_owned(),
+        level: RegionLevel::Community,
         assigned_unit_id: None,
         resolution: None,
         satisfaction: None,
@@ -333,7 +333,7 @@ async fn insert_report(
             target_id: Some(row.id),
             region_id: Some(row.grid_id),
             outcome: Outcome::Success,
-            detail: Some(json!({ "category": row.category, "photos": staged.len() })),
+            detail: Some(json!({ "category": row.category.as_str(), "photos": staged.len() })),
         },
     )
     .await?;
@@ -360,9 +360,9 @@ async fn timeline(
             event_id: event.id,
             actor_account_id: actor.map(|a| a.principal.account_id),
             actor_name: actor.map_or_else(|| "系统".to_owned(), |a| a.principal.name.clone()),
-            action: action.as_str().to_owned(),
-            from_state: from.map(|s| s.as_str().to_owned()),
-            to_state: to.map(|s| s.as_str().to_owned()),
+            action,
+            from_state: from,
+            to_state: to,
             note,
             detail: detail.map(|d| d.to_string()),
             created_at: now,
@@ -381,89 +381,47 @@ pub struct StepInput {
     pub photos: Vec<IncomingPhoto>,
 }
 
-fn state_of(row: &EventRow) -> AppResult<EventState> {
-    EventState::parse(&row.state)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown event state {:?}", row.state)))
-}
-
-fn level_of(row: &EventRow) -> RegionLevel {
-    RegionLevel::parse(&row.level).unwrap_or(RegionLevel::Community)
-}
-
-/// The role that handles events at a level.
-fn role_for_level(level: RegionLevel) -> Role {
-    match level {
-        RegionLevel::City => Role::CityAdmin,
-        RegionLevel::SubDistrict => Role::SubDistrictAdmin,
-        _ => Role::CommunityWorker,
-    }
-}
-
-/// The caller and the event's place in the tree, as the permission checks need them.
-struct Standing {
-    /// Staff whose scope holds the event's grid.
-    staff_in_scope: bool,
-    /// Staff of the event's handling level or above, in scope.
-    handles_level: bool,
-    /// A grid member working the event's grid.
-    member_of_grid: bool,
-    /// The liaison of the unit the event is dispatched to.
-    assigned_liaison: bool,
-    reporter: bool,
-}
-
+/// The actor's standing towards an event's grid (the grid never changes; what does — level,
+/// unit — is read from the row each time a step is judged).
 async fn standing(state: &AppState, principal: &Principal, row: &EventRow) -> AppResult<Standing> {
-    let grid = region::find(&state.db, row.grid_id, &crate::auth::Scope::All).await?;
-    let in_scope = grid
-        .as_ref()
-        .is_some_and(|g| principal.scope.contains_path(&g.path));
-    let staff_in_scope = principal.is_staff() && in_scope;
-    Ok(Standing {
-        staff_in_scope,
-        handles_level: staff_in_scope
-            && principal.role.rank() >= role_for_level(level_of(row)).rank(),
-        member_of_grid: principal.role == Role::GridMember && in_scope,
-        assigned_liaison: principal.role == Role::UnitLiaison
-            && row.assigned_unit_id.is_some()
-            && row.assigned_unit_id == principal.member_unit_id,
-        reporter: row.reporter_account_id == principal.account_id,
-    })
+    let grid = region::find_unscoped(&state.db, row.grid_id).await?;
+    Ok(Standing::of(
+        principal,
+        grid.as_ref().map(|g| g.path.as_str()),
+    ))
 }
 
-fn may(step: Step, s: &Standing, row: &EventRow) -> AppResult<()> {
-    let unit_assigned = row.assigned_unit_id.is_some();
-    let allowed = match step {
-        Step::Accept | Step::Reject | Step::Dispatch | Step::Escalate | Step::MergeAway => {
-            s.handles_level
-        }
-        Step::Suspend | Step::Resume => s.handles_level,
-        Step::Start | Step::Resolve(Resolution::Handled) => {
-            s.staff_in_scope || s.assigned_liaison || (s.member_of_grid && !unit_assigned)
-        }
-        Step::Resolve(Resolution::OnSite) => {
-            s.staff_in_scope || (s.member_of_grid && !unit_assigned)
-        }
-        Step::Close => s.staff_in_scope,
-        Step::Reopen => s.staff_in_scope || s.reporter,
+/// Judges `step` for the actor against the row as it is now. A refusal is written to the audit
+/// log as `DENIED` (on its own, so it stays recorded) and returned.
+async fn judged(
+    state: &AppState,
+    actor: &Actor,
+    step: Step,
+    standing: &Standing,
+    row: &EventRow,
+) -> AppResult<()> {
+    let Err(refusal) = access::judge(step, standing, row) else {
+        return Ok(());
     };
-    if allowed {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(match step {
-            Step::Close => "只有社区工作者及以上可以核查结案",
-            Step::Start | Step::Resolve(_) if unit_assigned => {
-                "该事件已派遣给成员单位，由该单位处置"
-            }
-            Step::Accept
-            | Step::Reject
-            | Step::Dispatch
-            | Step::Escalate
-            | Step::MergeAway
-            | Step::Suspend
-            | Step::Resume => "您无权处理该层级的事件",
-            _ => "您无权对该事件执行此操作",
-        }))
-    }
+    audit::record(
+        &state.db,
+        Some(actor),
+        state.now(),
+        Entry {
+            action: &step_audit_action(step),
+            target_type: "event",
+            target_id: Some(row.id),
+            region_id: Some(row.grid_id),
+            outcome: Outcome::Denied,
+            detail: Some(json!({ "state": row.state.as_str(), "level": row.level.as_str() })),
+        },
+    )
+    .await?;
+    Err(refusal)
+}
+
+fn step_audit_action(step: Step) -> String {
+    format!("event.{}", step.action().as_str().to_lowercase())
 }
 
 fn require_reason(note: &Option<String>, what: &str) -> AppResult<String> {
@@ -471,6 +429,22 @@ fn require_reason(note: &Option<String>, what: &str) -> AppResult<String> {
         Some(n) => text("note", n, 1, 500),
         None => Err(AppError::bad_input("note", format!("{what}须填写原因"))),
     }
+}
+
+/// Where `step` takes the event from its current state, or `INVALID_TRANSITION`.
+fn transition(step: Step, row: &EventRow) -> AppResult<EventState> {
+    if step == Step::Escalate && row.level == RegionLevel::City {
+        return Err(AppError::InvalidTransition {
+            state: row.state.as_str().to_owned(),
+            message: "事件已在市级处理，不能再上报".into(),
+        });
+    }
+    let reopen_to = if row.assigned_unit_id.is_some() {
+        EventState::Dispatched
+    } else {
+        EventState::InProgress
+    };
+    rules::next_state(row.state, step, row.resume_state, reopen_to)
 }
 
 /// Applies one workflow step to an event the caller can see. Of two concurrent steps on one
@@ -484,19 +458,14 @@ pub async fn apply_step(
     input: StepInput,
 ) -> AppResult<EventRow> {
     let principal = &actor.principal;
-    let reach = Reach::of(principal);
+    let reach = EventReach::of(principal);
     let row = store::find(&state.db, event_id, &reach)
         .await?
         .ok_or_else(|| AppError::not_found("事件"))?;
     let standing = standing(state, principal, &row).await?;
-    may(step, &standing, &row)?;
-    // Refuse an illegal step before looking at its inputs.
-    rules::next_state(
-        state_of(&row)?,
-        step,
-        row.resume_state.as_deref().and_then(EventState::parse),
-        EventState::InProgress,
-    )?;
+    // Refuse a step the actor may not take, or an illegal one, before looking at its inputs.
+    judged(state, actor, step, &standing, &row).await?;
+    transition(step, &row)?;
 
     // Inputs are checked (and photos stored) before the write, so a refusal changes nothing.
     let note = optional_text("note", input.note.as_deref(), 500)?;
@@ -524,12 +493,6 @@ pub async fn apply_step(
                     })?,
             );
         }
-        Step::Escalate if level_of(&row) == RegionLevel::City => {
-            return Err(AppError::InvalidTransition {
-                state: row.state.clone(),
-                message: "事件已在市级处理，不能再上报".into(),
-            });
-        }
         _ => {}
     }
     if let Some(dup) = input.duplicate_of {
@@ -553,16 +516,13 @@ pub async fn apply_step(
     let now = state.now();
     let mut attempt = row;
     loop {
-        let current = state_of(&attempt)?;
-        let resume_to = attempt.resume_state.as_deref().and_then(EventState::parse);
-        let reopen_to = if attempt.assigned_unit_id.is_some() {
-            EventState::Dispatched
-        } else {
-            EventState::InProgress
-        };
-        let next = rules::next_state(current, step, resume_to, reopen_to)?;
+        // Every attempt is judged afresh, who may act with where the event is: a retry after
+        // a version conflict meets the event as the other step left it (e.g. escalated).
+        judged(state, actor, step, &standing, &attempt).await?;
+        let current = attempt.state;
+        let next = transition(step, &attempt)?;
         let mut updated = attempt.clone();
-        updated.state = next.as_str().to_owned();
+        updated.state = next;
         updated.updated_at = now;
         let mut detail = serde_json::Map::new();
         for stage in rules::stages_met_by(next) {
@@ -582,7 +542,7 @@ pub async fn apply_step(
                 detail.insert("unitName".into(), json!(unit.as_ref().map(|u| &u.name)));
             }
             Step::Resolve(resolution) => {
-                updated.resolution = Some(resolution.as_str().to_owned());
+                updated.resolution = Some(resolution);
                 detail.insert("resolution".into(), json!(resolution.as_str()));
             }
             Step::Close => {
@@ -602,7 +562,7 @@ pub async fn apply_step(
                 }
             }
             Step::Suspend => {
-                updated.resume_state = Some(current.as_str().to_owned());
+                updated.resume_state = Some(current);
                 updated.suspended_at = Some(now);
             }
             Step::Resume => {
@@ -624,15 +584,15 @@ pub async fn apply_step(
                 detail.insert("pausedSeconds".into(), json!(paused.num_seconds()));
             }
             Step::Escalate => {
-                let up = match level_of(&updated) {
+                let up = match updated.level {
                     RegionLevel::Community | RegionLevel::Grid | RegionLevel::Compound => {
                         RegionLevel::SubDistrict
                     }
                     _ => RegionLevel::City,
                 };
-                detail.insert("fromLevel".into(), json!(updated.level));
+                detail.insert("fromLevel".into(), json!(updated.level.as_str()));
                 detail.insert("toLevel".into(), json!(up.as_str()));
-                updated.level = up.as_str().to_owned();
+                updated.level = up;
             }
             _ => {}
         }
@@ -703,14 +663,14 @@ async fn award_points(
 ) -> AppResult<()> {
     let points = state.settings.points;
     let earned = store::ledger_of_event(db, event.id).await?;
-    let has = |reason: PointsReason| earned.iter().any(|r| r.reason == reason.as_str());
-    let reporter_earns = event.reporter_kind != ReporterKind::Staff.as_str();
+    let has = |reason: PointsReason| earned.iter().any(|r| r.reason == reason);
+    let reporter_earns = event.reporter_kind != ReporterKind::Staff;
     let credit = |account_id, reason: PointsReason, amount| LedgerRow {
         id: Uuid::now_v7(),
         account_id,
         event_id: event.id,
         grid_id: event.grid_id,
-        reason: reason.as_str().to_owned(),
+        reason,
         points: amount,
         created_at: now,
     };
@@ -738,7 +698,7 @@ async fn award_points(
             // A duplicate earns nothing: the credit is reversed by a new row, never edited.
             let paid = earned
                 .iter()
-                .find(|r| r.reason == PointsReason::ReportAccepted.as_str())
+                .find(|r| r.reason == PointsReason::ReportAccepted)
                 .map_or(0, |r| r.points);
             rows.push(credit(
                 event.reporter_account_id,
@@ -763,7 +723,7 @@ pub async fn merge_events(
     source_ids: Vec<Uuid>,
     note: Option<String>,
 ) -> AppResult<EventRow> {
-    let reach = Reach::of(&actor.principal);
+    let reach = EventReach::of(&actor.principal);
     let mut sources = source_ids;
     sources.sort();
     sources.dedup();
@@ -779,10 +739,10 @@ pub async fn merge_events(
     let target = store::find(&state.db, target_id, &reach)
         .await?
         .ok_or_else(|| AppError::not_found("事件"))?;
-    let target_state = state_of(&target)?;
+    let target_state = target.state;
     if target_state.is_final() {
         return Err(AppError::InvalidTransition {
-            state: target.state.clone(),
+            state: target.state.as_str().to_owned(),
             message: format!(
                 "目标事件当前状态为 {}，不能接收合并",
                 rules::state_label(target_state)
@@ -790,20 +750,15 @@ pub async fn merge_events(
         });
     }
     let standing_target = standing(state, &actor.principal, &target).await?;
-    may(Step::MergeAway, &standing_target, &target)?;
+    judged(state, actor, Step::MergeAway, &standing_target, &target).await?;
     // Every source is checked before any is merged, so a bad id merges nothing.
     for id in &sources {
         let source = store::find(&state.db, *id, &reach).await?.ok_or_else(|| {
             AppError::bad_input("sourceIds", "被合并的事件不存在或不在您的范围内")
         })?;
         let standing_source = standing(state, &actor.principal, &source).await?;
-        may(Step::MergeAway, &standing_source, &source)?;
-        rules::next_state(
-            state_of(&source)?,
-            Step::MergeAway,
-            None,
-            EventState::InProgress,
-        )?;
+        judged(state, actor, Step::MergeAway, &standing_source, &source).await?;
+        rules::next_state(source.state, Step::MergeAway, None, EventState::InProgress)?;
     }
     for id in &sources {
         apply_step(
@@ -840,7 +795,7 @@ pub async fn merge_events(
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<EventRow> {
-    store::find(&state.db, id, &Reach::of(&actor.principal))
+    store::find(&state.db, id, &EventReach::of(&actor.principal))
         .await?
         .ok_or_else(|| AppError::not_found("事件"))
 }
@@ -854,14 +809,7 @@ pub fn like_pattern(text: &str) -> AppResult<String> {
             "搜索词须为 1 到 50 个字",
         ));
     }
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    Ok(format!("%{escaped}%"))
+    Ok(crate::domain::search::contains_pattern(text))
 }
 
 pub async fn list(
@@ -880,7 +828,7 @@ pub async fn list(
     }
     Ok(store::list(
         &state.db,
-        &Reach::of(&actor.principal),
+        &EventReach::of(&actor.principal),
         &filter,
         state.now(),
         limit,
@@ -897,7 +845,7 @@ pub async fn possible_duplicates(
     event_id: Uuid,
     radius_m: f64,
 ) -> AppResult<Vec<(EventRow, f64)>> {
-    let reach = Reach::of(&actor.principal);
+    let reach = EventReach::of(&actor.principal);
     let event = store::find(&state.db, event_id, &reach)
         .await?
         .ok_or_else(|| AppError::not_found("事件"))?;
@@ -905,7 +853,7 @@ pub async fn possible_duplicates(
     let candidates = store::nearby_open(
         &state.db,
         &reach,
-        &event.category,
+        event.category.as_str(),
         event.captured_at - Duration::hours(72),
         rules::bounding_box(event.lat, event.lng, radius_m),
         event.id,
@@ -939,7 +887,7 @@ pub async fn sweep_breaches(state: &AppState) -> AppResult<usize> {
             for event in batch {
                 let txn = state.db.begin().await?;
                 if store::mark_breached(&txn, event.id, *stage, now).await? {
-                    let state_now = EventState::parse(&event.state);
+                    let state_now = Some(event.state);
                     timeline(
                         &txn,
                         None,
@@ -976,9 +924,7 @@ pub async fn set_deadline_rule(
     priority: Option<EventPriority>,
     policy: DeadlinePolicy,
 ) -> AppResult<store::DeadlineRuleRow> {
-    if actor.principal.role != Role::CityAdmin {
-        return Err(AppError::forbidden("只有市级管理员可以设置处置时限"));
-    }
+    access::judge_setting_deadline_rules(&actor.principal)?;
     policy.validate()?;
     let category = category.map_or("*", |c| c.as_str());
     let priority = priority.map_or("*", |p| p.as_str());
@@ -1056,7 +1002,7 @@ pub async fn leaderboard(
         .ok_or_else(|| AppError::bad_input("regionId", "区域不存在或不在您的范围内"))?;
     let rows = store::leaderboard(&state.db, &region.path, from, to, limit).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.account_id).collect();
-    let names = crate::store::account::find_many(&state.db, &ids, &crate::auth::Scope::All).await?;
+    let names = crate::store::account::find_many_unscoped(&state.db, &ids).await?;
     Ok(rows
         .into_iter()
         .enumerate()

@@ -23,7 +23,7 @@ pub mod session;
 
 /// Community workers and above pass; anyone else is `FORBIDDEN` with `message`.
 pub(crate) fn require_staff(
-    actor: &crate::auth::principal::Actor,
+    actor: &crate::access::Actor,
     message: &str,
 ) -> crate::error::AppResult<()> {
     if actor.principal.is_staff() {

@@ -1,6 +1,6 @@
 //! Grid members (with their grid assignments and login accounts) and member units (with their
 //! committee memberships and service agreements).
-use crate::auth::principal::{Actor, Scope};
+use crate::access::Actor;
 use crate::domain::page::PageRequest;
 use crate::domain::people::{GridMemberKind, GridRole, MemberUnitKind, Occupation};
 use crate::domain::person::{parse_person_name, parse_phone};
@@ -79,7 +79,7 @@ pub async fn create_grid_member(
             let grid = region::children_of(&state.db, &[home.id], &actor.principal.scope).await?;
             let first_grid = grid
                 .iter()
-                .find(|r| r.level == RegionLevel::Grid.as_str())
+                .find(|r| r.level == RegionLevel::Grid)
                 .ok_or_else(|| AppError::bad_input("regionId", "该社区下还没有网格"))?;
             let account = create_account(
                 state,
@@ -106,8 +106,8 @@ pub async fn create_grid_member(
         name,
         phone_enc: state.pii.encrypt("phone", &phone)?,
         phone_hash: state.pii.lookup_hash("phone", &phone),
-        kind: input.kind.as_str().to_owned(),
-        occupation: input.occupation.as_str().to_owned(),
+        kind: input.kind,
+        occupation: input.occupation,
         employer,
         party_member: input.party_member,
         created_at: now,
@@ -127,7 +127,9 @@ pub async fn create_grid_member(
             target_id: Some(row.id),
             region_id: Some(row.region_id),
             outcome: Outcome::Success,
-            detail: Some(json!({ "kind": row.kind, "occupation": row.occupation })),
+            detail: Some(
+                json!({ "kind": row.kind.as_str(), "occupation": row.occupation.as_str() }),
+            ),
         },
     )
     .await?;
@@ -164,7 +166,7 @@ pub async fn assign_grid(
             id: Uuid::now_v7(),
             grid_member_id: member.id,
             grid_id: grid.id,
-            role: role.as_str().to_owned(),
+            role,
             created_at: now,
         },
     )
@@ -177,6 +179,16 @@ pub async fn assign_grid(
         };
         AppError::from_db_unique(e, "gridId", message)
     })?;
+    // A member's login account starts bound to some grid of its community; its first
+    // assignment is where it works, and the account follows.
+    if let Some(account_id) = member.account_id
+        && grid_member::assignment_count(&txn, member.id).await? == 1
+        && let Some(account) = crate::store::account::find_unscoped(&txn, account_id).await?
+        && account.region_id != Some(grid.id)
+    {
+        crate::store::account::set_role_region(&txn, &account, account.role, Some(grid.id), now)
+            .await?;
+    }
     audit::record(
         &txn,
         Some(actor),
@@ -253,7 +265,7 @@ pub async fn create_member_unit(
             .await?
             .id,
         ),
-        None if matches!(actor.principal.scope, Scope::All) => None,
+        None if actor.principal.scope.is_everything() => None,
         None => return Err(AppError::bad_input("regionId", "须指定成员单位所在区域")),
     };
     let contact_name = match input
@@ -286,7 +298,7 @@ pub async fn create_member_unit(
             id: Uuid::now_v7(),
             region_id,
             name,
-            kind: input.kind.as_str().to_owned(),
+            kind: input.kind,
             contact_name,
             contact_phone_enc,
             address,
@@ -306,7 +318,7 @@ pub async fn create_member_unit(
             target_id: Some(row.id),
             region_id: row.region_id,
             outcome: Outcome::Success,
-            detail: Some(json!({ "name": row.name, "kind": row.kind })),
+            detail: Some(json!({ "name": row.name, "kind": row.kind.as_str() })),
         },
     )
     .await?;
@@ -421,7 +433,7 @@ pub async fn list_member_units(
     if me.role == Role::UnitLiaison {
         // A liaison sees its own unit only.
         let own = match me.member_unit_id {
-            Some(id) => member_unit::find(&state.db, id, &Scope::All).await?,
+            Some(id) => member_unit::find_unscoped(&state.db, id).await?,
             None => None,
         };
         return Ok(own.into_iter().collect());

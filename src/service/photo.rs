@@ -1,11 +1,12 @@
 //! Photos: checked by content, stored once per content hash in the photo store (local disk by
 //! default, any S3-compatible store through `object_store`), attached to their owner in the
 //! owner's transaction, and opened only for callers allowed to see the owner.
-use crate::auth::principal::Principal;
+use crate::access::Principal;
+use crate::access::event::EventReach;
 use crate::domain::photo::{ImageFormat, MAX_PHOTOS, sniff};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::event::{self as event_store, Reach};
+use crate::store::event as event_store;
 use crate::store::photo::{self as photo_store, PhotoRow};
 use chrono::{DateTime, Utc};
 use object_store::ObjectStore;
@@ -187,7 +188,7 @@ pub async fn open(
         .ok_or_else(|| AppError::not_found("照片"))?;
     let allowed = match (row.owner_kind.as_str(), row.event_id) {
         ("EVENT" | "EVENT_STEP", Some(event_id)) => {
-            event_store::find(&state.db, event_id, &Reach::of(principal))
+            event_store::find(&state.db, event_id, &EventReach::of(principal))
                 .await?
                 .is_some()
         }

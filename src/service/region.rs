@@ -1,5 +1,5 @@
 //! The region tree: admins build and reshape it below their own scope.
-use crate::auth::principal::{Actor, Scope};
+use crate::access::{Actor, Scope};
 use crate::domain::page::PageRequest;
 use crate::domain::region::{
     Boundary, GridKind, RegionLevel, child_path, is_within, parse_region_code, parse_region_name,
@@ -31,11 +31,6 @@ pub struct RegionChange {
     pub parent_id: Option<Uuid>,
 }
 
-fn level_of(row: &RegionRow) -> AppResult<RegionLevel> {
-    RegionLevel::parse(&row.level)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown region level {:?}", row.level)))
-}
-
 fn region_not_found(field: &str) -> AppError {
     AppError::NotFound(format!("{field}: 区域不存在或不在您的管辖范围内"))
 }
@@ -53,7 +48,7 @@ pub(crate) async fn find_at_level(
     let row = region::find(&state.db, id, scope)
         .await?
         .ok_or_else(|| region_not_found(field))?;
-    if !RegionLevel::parse(&row.level).is_some_and(|l| levels.contains(&l)) {
+    if !levels.contains(&row.level) {
         return Err(AppError::bad_input(field, message));
     }
     Ok(row)
@@ -103,10 +98,10 @@ pub async fn create_region(
                 .await?
                 .ok_or_else(|| region_not_found("parentId"))?,
         ),
-        None if matches!(scope, Scope::All) => None,
+        None if scope.is_everything() => None,
         None => return Err(AppError::forbidden("只能在您管辖的区域下创建区域")),
     };
-    let parent_level = parent.as_ref().map(level_of).transpose()?;
+    let parent_level = parent.as_ref().map(|p| p.level);
     if !input.level.may_nest_under(parent_level) {
         return Err(nesting_error(input.level, parent_level));
     }
@@ -123,16 +118,10 @@ pub async fn create_region(
     let mut row = RegionRow {
         id,
         parent_id: parent.as_ref().map(|p| p.id),
-        level: input.level.as_str().to_owned(),
+        level: input.level,
         name,
         code,
-        grid_kind: is_grid.then(|| {
-            input
-                .grid_kind
-                .unwrap_or(GridKind::Residential)
-                .as_str()
-                .to_owned()
-        }),
+        grid_kind: is_grid.then(|| input.grid_kind.unwrap_or(GridKind::Residential)),
         boundary: None,
         bbox_min_lng: None,
         bbox_min_lat: None,
@@ -158,7 +147,7 @@ pub async fn create_region(
             target_id: Some(row.id),
             region_id: Some(row.id),
             outcome: Outcome::Success,
-            detail: Some(json!({ "level": row.level, "name": row.name })),
+            detail: Some(json!({ "level": row.level.as_str(), "name": row.name })),
         },
     )
     .await?;
@@ -183,7 +172,7 @@ pub async fn update_region(
             "不能修改自己所属的区域，请联系上级管理员",
         ));
     }
-    let level = level_of(&row)?;
+    let level = row.level;
     if let Some(name) = &change.name {
         row.name = parse_region_name(name)?;
     }
@@ -194,7 +183,7 @@ pub async fn update_region(
         if level != RegionLevel::Grid {
             return Err(AppError::bad_input("gridKind", "只有网格有网格类型"));
         }
-        row.grid_kind = Some(kind.as_str().to_owned());
+        row.grid_kind = Some(kind);
     }
     if let Some(boundary) = &change.boundary {
         if level != RegionLevel::Grid && boundary.is_some() {
@@ -214,7 +203,7 @@ pub async fn update_region(
                 "不能把区域移到它自己或它的下级之下",
             ));
         }
-        let parent_level = level_of(&parent)?;
+        let parent_level = parent.level;
         if !level.may_nest_under(Some(parent_level)) {
             return Err(nesting_error(level, Some(parent_level)));
         }

@@ -1,7 +1,8 @@
 //! Residents and their personal data (PIPL): ID numbers and phones are encrypted at rest with
 //! keyed hashes for look-ups; the API shows masked forms; revealing a full ID number is a
 //! reasoned, audited act of community workers and above, and a refused attempt is audited too.
-use crate::auth::principal::{Actor, Scope};
+use crate::access::Actor;
+use crate::access::resident::ResidentReach;
 use crate::domain::page::PageRequest;
 use crate::domain::person::{parse_person_name, parse_phone};
 use crate::domain::region::RegionLevel;
@@ -87,7 +88,7 @@ async fn apply(state: &AppState, row: &mut ResidentRow, input: ResidentInput) ->
         }
         row.id_number_enc = state.pii.encrypt("id_number", &id.value)?;
         row.id_number_hash = state.pii.lookup_hash("id_number", &id.value);
-        row.gender = id.gender.as_str().to_owned();
+        row.gender = id.gender;
         row.birth_date = id.birth_date;
     } else if input.gender.is_some() || input.birth_date.is_some() {
         return Err(AppError::bad_input(
@@ -124,7 +125,7 @@ async fn apply(state: &AppState, row: &mut ResidentRow, input: ResidentInput) ->
         row.household = parse_short_text("household", v.as_deref(), 64)?;
     }
     if let Some(kind) = input.residence_type {
-        row.residence_type = kind.as_str().to_owned();
+        row.residence_type = kind;
     }
     if let Some(tags) = &input.tags {
         if tags.len() > 16 {
@@ -161,7 +162,8 @@ pub async fn create_resident(
         id: Uuid::now_v7(),
         region_id,
         name: String::new(),
-        gender: String::new(),
+        // Set from the ID number below (it is required).
+        gender: Gender::Female,
         birth_date: today(state),
         id_number_enc: String::new(),
         id_number_hash: String::new(),
@@ -172,11 +174,7 @@ pub async fn create_resident(
         room: None,
         address: None,
         household: None,
-        residence_type: input
-            .residence_type
-            .unwrap_or(ResidenceType::Registered)
-            .as_str()
-            .to_owned(),
+        residence_type: input.residence_type.unwrap_or(ResidenceType::Registered),
         tags: ",".into(),
         created_by: Some(actor.principal.account_id),
         created_at: now,
@@ -213,7 +211,7 @@ pub async fn update_resident(
     mut input: ResidentInput,
 ) -> AppResult<ResidentRow> {
     require_staff(actor, "修改居民信息")?;
-    let mut row = resident::find(&state.db, id, &actor.principal.scope)
+    let mut row = resident::find(&state.db, id, &ResidentReach::to_view(&actor.principal)?)
         .await?
         .ok_or_else(|| AppError::not_found("居民"))?;
     if let Some(region_id) = input.region_id.take() {
@@ -263,17 +261,9 @@ pub async fn update_resident(
     Ok(row)
 }
 
-fn check_viewer(actor: &Actor) -> AppResult<()> {
-    if actor.principal.sees_residents() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("无权查看居民信息"))
-    }
-}
-
 pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ResidentRow> {
-    check_viewer(actor)?;
-    resident::find(&state.db, id, &actor.principal.scope)
+    let reach = ResidentReach::to_view(&actor.principal)?;
+    resident::find(&state.db, id, &reach)
         .await?
         .ok_or_else(|| AppError::not_found("居民"))
 }
@@ -291,16 +281,16 @@ pub async fn list(
     query: ResidentQuery,
     page: &PageRequest,
 ) -> AppResult<Vec<ResidentRow>> {
-    check_viewer(actor)?;
     let me = &actor.principal;
-    let scope = match query.within {
-        Some(id) => Scope::Under(vec![
-            region::find(&state.db, id, &me.scope)
+    let reach = ResidentReach::to_view(me)?;
+    let reach = match query.within {
+        Some(id) => reach.within(
+            &region::find(&state.db, id, &me.scope)
                 .await?
                 .ok_or_else(|| AppError::NotFound("within: 区域不存在或不在您的管辖范围内".into()))?
                 .path,
-        ]),
-        None => me.scope.clone(),
+        ),
+        None => reach,
     };
     let filter = ResidentFilter {
         tag: query.tag,
@@ -308,7 +298,7 @@ pub async fn list(
         building: parse_short_text("building", query.building.as_deref(), 32)?,
     };
     let after = page.after_id()?;
-    Ok(resident::list(&state.db, &scope, &filter, page, after).await?)
+    Ok(resident::list(&state.db, &reach, &filter, page, after).await?)
 }
 
 /// The full ID number, for community workers and above in scope, with a reason; every attempt
@@ -329,7 +319,7 @@ pub async fn reveal_id_number(
         ));
     }
     let me = &actor.principal;
-    let found = resident::find(&state.db, id, &me.scope).await?;
+    let found = resident::find(&state.db, id, &ResidentReach::to_name(me)).await?;
     let allowed = me.is_staff() && found.is_some();
     audit::record(
         &state.db,

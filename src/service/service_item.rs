@@ -8,16 +8,20 @@
 //! sub-district's big working committee. An offer is posted by a unit liaison to a committee its
 //! unit sits on and claimed by a community (a community worker) of that committee. The claimant
 //! starts, completes and withdraws; the poster's side verifies.
-use crate::auth::principal::{Actor, Principal, Scope};
+use crate::access::resident::ResidentReach;
+use crate::access::service_item::{
+    self as access, ItemViewer, SideStanding, Viewer, judge_claim_step, judge_claiming,
+    judge_poster,
+};
+use crate::access::{Actor, Principal, Scope};
 use crate::domain::page::PageRequest;
 use crate::domain::region::{RegionLevel, is_within};
-use crate::domain::resident::Gender;
 use crate::domain::role::Role;
 use crate::domain::service_item::{
     ClaimStep, ServiceCategory, ServiceClaimState, ServiceDirection, ServiceItemKind,
-    ServiceItemState, ServiceStepAction, Side, accepts_claims_on, ancestor_ids,
-    beneficiary_summary, parse_capacity, parse_description, parse_due_on, parse_note,
-    parse_people_served, parse_title, shanghai_day, shanghai_day_start,
+    ServiceItemState, ServiceStepAction, accepts_claims_on, beneficiary_summary, parse_capacity,
+    parse_description, parse_due_on, parse_note, parse_people_served, parse_title, shanghai_day,
+    shanghai_day_start,
 };
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, Outcome};
@@ -27,7 +31,7 @@ use crate::state::AppState;
 use crate::store::region::{self, RegionRow};
 use crate::store::resident;
 use crate::store::service_item::{
-    self as store, ClaimReport, ClaimRow, Claimant, Figures, ItemFilter, ItemRow, StepRow, Viewer,
+    self as store, ClaimReport, ClaimRow, Figures, ItemFilter, ItemRow, StepRow,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
@@ -53,73 +57,63 @@ fn today(state: &AppState) -> NaiveDate {
     shanghai_day(state.now())
 }
 
-fn corrupt(what: &str, value: &str) -> AppError {
-    AppError::internal(anyhow::anyhow!("unknown {what} {value:?} in the database"))
-}
-
-fn direction_of(item: &ItemRow) -> AppResult<ServiceDirection> {
-    ServiceDirection::parse(&item.direction).ok_or_else(|| corrupt("direction", &item.direction))
-}
-
-fn item_state_of(item: &ItemRow) -> AppResult<ServiceItemState> {
-    ServiceItemState::parse(&item.state).ok_or_else(|| corrupt("item state", &item.state))
-}
-
-fn claim_state_of(claim: &ClaimRow) -> AppResult<ServiceClaimState> {
-    ServiceClaimState::parse(&claim.state).ok_or_else(|| corrupt("claim state", &claim.state))
-}
-
 /// What this caller may see of service items. Grid members take no part in claiming.
-pub async fn viewer(state: &AppState, me: &Principal) -> AppResult<Viewer> {
-    match me.role {
-        Role::GridMember => Err(AppError::forbidden("网格员不参与服务认领")),
-        Role::UnitLiaison => Ok(match me.member_unit_id {
-            Some(unit_id) => Viewer::Unit {
-                unit_id,
-                committees: Scope::Under(store::committee_paths_of_unit(&state.db, unit_id).await?),
-            },
-            None => Viewer::Nobody,
-        }),
-        _ if me.scope == Scope::All => Ok(Viewer::All),
-        _ => Ok(Viewer::Staff {
-            scope: me.scope.clone(),
-            above: me
-                .region_path
-                .as_deref()
-                .map(ancestor_ids)
-                .unwrap_or_default(),
-        }),
-    }
+pub async fn viewer(state: &AppState, me: &Principal) -> AppResult<ItemViewer> {
+    let committee_paths = match (me.role, me.member_unit_id) {
+        (Role::UnitLiaison, Some(unit_id)) => {
+            Some(store::committee_paths_of_unit(&state.db, unit_id).await?)
+        }
+        _ => None,
+    };
+    access::viewer(me, committee_paths)
 }
 
 async fn region_row(state: &AppState, id: Uuid) -> AppResult<RegionRow> {
-    region::find(&state.db, id, &Scope::All)
+    region::find_unscoped(&state.db, id)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("region {id} of a service row is gone")))
 }
 
-/// May this caller act for the unit side (its liaison) or the community side (staff whose scope
-/// holds the community)?
-async fn acts_for(
+/// The caller's standing towards the community (or committee region) `region_id`.
+async fn side_standing(
     state: &AppState,
     me: &Principal,
-    side: Side,
-    unit_id: Option<Uuid>,
-    community_id: Uuid,
-) -> AppResult<bool> {
-    Ok(match side {
-        Side::Unit => {
-            me.role == Role::UnitLiaison
-                && me.member_unit_id.is_some()
-                && me.member_unit_id == unit_id
-        }
-        Side::Community => {
-            me.is_staff()
-                && me
-                    .scope
-                    .contains_path(&region_row(state, community_id).await?.path)
-        }
-    })
+    region_id: Uuid,
+) -> AppResult<SideStanding> {
+    Ok(SideStanding::of(
+        me,
+        &region_row(state, region_id).await?.path,
+    ))
+}
+
+/// Writes a refused attempt to the audit log as `DENIED`, on its own so it stays recorded, and
+/// hands the refusal back.
+async fn denied(
+    state: &AppState,
+    actor: &Actor,
+    action: &str,
+    target: (&'static str, Uuid),
+    region_id: Uuid,
+    refusal: AppError,
+) -> AppError {
+    let written = audit::record(
+        &state.db,
+        Some(actor),
+        state.now(),
+        Entry {
+            action,
+            target_type: target.0,
+            target_id: Some(target.1),
+            region_id: Some(region_id),
+            outcome: Outcome::Denied,
+            detail: None,
+        },
+    )
+    .await;
+    match written {
+        Ok(()) => refusal,
+        Err(e) => e.into(),
+    }
 }
 
 /// A timeline entry and its audit entry, written in the caller's transaction.
@@ -130,7 +124,7 @@ struct Record<'a> {
     item_change: Option<(Option<ServiceItemState>, ServiceItemState)>,
     claim_change: Option<(Option<ServiceClaimState>, ServiceClaimState)>,
     note: Option<String>,
-    audit_action: &'static str,
+    audit_action: &'a str,
     detail: serde_json::Value,
 }
 
@@ -146,20 +140,14 @@ async fn record(
             id: Uuid::now_v7(),
             item_id: r.item.id,
             claim_id: r.claim_id,
-            action: r.action.as_str().to_owned(),
-            item_from: r
-                .item_change
-                .and_then(|c| c.0)
-                .map(|s| s.as_str().to_owned()),
-            item_to: r.item_change.map(|c| c.1.as_str().to_owned()),
-            claim_from: r
-                .claim_change
-                .and_then(|c| c.0)
-                .map(|s| s.as_str().to_owned()),
-            claim_to: r.claim_change.map(|c| c.1.as_str().to_owned()),
+            action: r.action,
+            item_from: r.item_change.and_then(|c| c.0),
+            item_to: r.item_change.map(|c| c.1),
+            claim_from: r.claim_change.and_then(|c| c.0),
+            claim_to: r.claim_change.map(|c| c.1),
             actor_id: actor.map(|a| a.principal.account_id),
             actor_name: actor.map(|a| a.principal.name.clone()),
-            actor_role: actor.map(|a| a.principal.role.as_str().to_owned()),
+            actor_role: actor.map(|a| a.principal.role),
             note: r.note,
             at: now,
         },
@@ -213,11 +201,9 @@ pub async fn post_service_item(
     let description = parse_description(&input.description)?;
     let capacity = parse_capacity(input.capacity, input.kind)?;
     let due_on = parse_due_on(input.due_on, today(state))?;
-    let (region, posted_by_unit_id, beneficiary) = match input.direction {
-        ServiceDirection::Need => {
-            if !me.is_staff() {
-                return Err(AppError::forbidden("需求清单由社区工作者及以上发布"));
-            }
+    let offering_unit = access::judge_posting(me, input.direction)?;
+    let (region, posted_by_unit_id, beneficiary) = match (input.direction, offering_unit) {
+        (ServiceDirection::Need, _) => {
             let community = find_at_level(
                 state,
                 &me.scope,
@@ -247,11 +233,12 @@ pub async fn post_service_item(
             };
             (community, None, beneficiary)
         }
-        ServiceDirection::Offer => {
-            let unit_id = match (me.role, me.member_unit_id) {
-                (Role::UnitLiaison, Some(unit)) => unit,
-                _ => return Err(AppError::forbidden("资源清单由成员单位联络员发布")),
-            };
+        (ServiceDirection::Offer, None) => {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "an offer judged postable without a unit"
+            )));
+        }
+        (ServiceDirection::Offer, Some(unit_id)) => {
             if input.kind == ServiceItemKind::MicroWish {
                 return Err(AppError::bad_input("kind", "微心愿只能作为社区需求发布"));
             }
@@ -263,11 +250,7 @@ pub async fn post_service_item(
             }
             let committees =
                 crate::store::member_unit::committees_of_unit(&state.db, unit_id).await?;
-            if !committees.contains(&input.region_id) {
-                return Err(AppError::forbidden(
-                    "贵单位不是该社区大党委或街道大工委的成员单位，不能向其提供资源",
-                ));
-            }
+            access::judge_offer_to(&committees, input.region_id)?;
             (
                 region_row(state, input.region_id).await?,
                 Some(unit_id),
@@ -280,14 +263,14 @@ pub async fn post_service_item(
     let now = state.now();
     let row = ItemRow {
         id: Uuid::now_v7(),
-        direction: input.direction.as_str().to_owned(),
-        kind: input.kind.as_str().to_owned(),
-        category: input.category.as_str().to_owned(),
+        direction: input.direction,
+        kind: input.kind,
+        category: input.category,
         title,
         description,
         capacity,
         active_claims: 0,
-        state: ServiceItemState::Open.as_str().to_owned(),
+        state: ServiceItemState::Open,
         due_on,
         region_id: region.id,
         posted_by: me.account_id,
@@ -322,7 +305,7 @@ pub async fn post_service_item(
             audit_action: "service_item.post",
             // Never the beneficiary: the log is read more widely than the resident is visible.
             detail: json!({
-                "direction": row.direction, "kind": row.kind, "category": row.category,
+                "direction": row.direction.as_str(), "kind": row.kind.as_str(), "category": row.category.as_str(),
                 "capacity": row.capacity, "dueOn": row.due_on, "unit": row.posted_by_unit_id,
                 "photos": staged.len(),
             }),
@@ -341,7 +324,7 @@ async fn micro_wish_beneficiary(
     community: &RegionRow,
     resident_id: Uuid,
 ) -> AppResult<(Uuid, String)> {
-    let resident = resident::find(&state.db, resident_id, &me.scope)
+    let resident = resident::find(&state.db, resident_id, &ResidentReach::to_name(me))
         .await?
         .ok_or_else(|| AppError::not_found("受助居民"))?;
     let home = region_row(state, resident.region_id).await?;
@@ -351,7 +334,7 @@ async fn micro_wish_beneficiary(
             "受助居民须居住在发布需求的社区",
         ));
     }
-    let gender = Gender::parse(&resident.gender).unwrap_or(Gender::Female);
+    let gender = resident.gender;
     Ok((
         resident.id,
         beneficiary_summary(resident.birth_date, gender, today(state)),
@@ -359,35 +342,32 @@ async fn micro_wish_beneficiary(
 }
 
 /// A visible item, or `NOT_FOUND`.
-async fn visible_item(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<ItemRow> {
+async fn visible_item(state: &AppState, viewer: &ItemViewer, id: Uuid) -> AppResult<ItemRow> {
     store::find_item(&state.db, id, viewer)
         .await?
         .ok_or_else(|| AppError::not_found("服务项目"))
 }
 
 /// The poster's side: community staff in scope for a need, the offering unit's liaison for an
-/// offer.
-async fn require_poster(state: &AppState, me: &Principal, item: &ItemRow) -> AppResult<()> {
-    let direction = direction_of(item)?;
-    let ok = match direction {
-        ServiceDirection::Need => {
-            acts_for(state, me, Side::Community, None, item.region_id).await?
-        }
-        ServiceDirection::Offer => {
-            acts_for(
-                state,
-                me,
-                Side::Unit,
-                item.posted_by_unit_id,
-                item.region_id,
-            )
-            .await?
-        }
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("只有发布方可以管理该服务项目"))
+/// offer. A refusal is audited as `DENIED`.
+async fn require_poster(
+    state: &AppState,
+    actor: &Actor,
+    item: &ItemRow,
+    action: &str,
+) -> AppResult<()> {
+    let standing = side_standing(state, &actor.principal, item.region_id).await?;
+    match judge_poster(&standing, item) {
+        Ok(()) => Ok(()),
+        Err(refusal) => Err(denied(
+            state,
+            actor,
+            action,
+            ("service_item", item.id),
+            item.region_id,
+            refusal,
+        )
+        .await),
     }
 }
 
@@ -438,15 +418,20 @@ async fn end_item(
     let me = &actor.principal;
     let viewer = viewer(state, me).await?;
     let item = visible_item(state, &viewer, id).await?;
-    require_poster(state, me, &item).await?;
-    let note = parse_note("note", note.as_deref())?;
     let cancelling = to == ServiceItemState::Cancelled;
+    let action = if cancelling {
+        "service_item.cancel"
+    } else {
+        "service_item.close"
+    };
+    require_poster(state, actor, &item, action).await?;
+    let note = parse_note("note", note.as_deref())?;
     let verb = if cancelling { "取消" } else { "关闭" };
     let now = state.now();
     let txn = begin_write(state).await?;
     // Read under the row lock, so the state we check is the one we change.
     let current = locked_item(&txn, id).await?;
-    let from = item_state_of(&current)?;
+    let from = current.state;
     let refusal = if !matches!(from, ServiceItemState::Open | ServiceItemState::Full) {
         Some(item_transition_error(from, verb))
     } else if cancelling && current.active_claims > 0 {
@@ -476,11 +461,7 @@ async fn end_item(
             item_change: Some((Some(from), to)),
             claim_change: None,
             note,
-            audit_action: if cancelling {
-                "service_item.cancel"
-            } else {
-                "service_item.close"
-            },
+            audit_action: action,
             detail: json!({ "from": from.as_str(), "to": to.as_str() }),
         },
     )
@@ -501,13 +482,13 @@ pub async fn reschedule_service_item(
     let me = &actor.principal;
     let viewer = viewer(state, me).await?;
     let item = visible_item(state, &viewer, id).await?;
-    require_poster(state, me, &item).await?;
+    require_poster(state, actor, &item, "service_item.reschedule").await?;
     let due_on = parse_due_on(due_on, today(state))?;
     let note = parse_note("note", note.as_deref())?;
     let now = state.now();
     let txn = begin_write(state).await?;
     let current = locked_item(&txn, id).await?;
-    let current_state = item_state_of(&current)?;
+    let current_state = current.state;
     if !matches!(
         current_state,
         ServiceItemState::Open | ServiceItemState::Full
@@ -564,42 +545,22 @@ pub async fn claim_service_item(
     let viewer = viewer(state, me).await?;
     let item = visible_item(state, &viewer, item_id).await?;
     let note = parse_note("note", note.as_deref())?;
-    let (member_unit_id, community_id) = match direction_of(&item)? {
-        ServiceDirection::Need => {
-            let Viewer::Unit {
-                unit_id,
-                committees,
-            } = &viewer
-            else {
-                return Err(AppError::forbidden("需求清单由成员单位（联络员）认领"));
-            };
-            let community = region_row(state, item.region_id).await?;
-            if !committees.contains_path(&community.path) {
-                return Err(AppError::forbidden(
-                    "贵单位不是该社区大党委或所在街道大工委的成员单位",
-                ));
-            }
-            (*unit_id, item.region_id)
-        }
-        ServiceDirection::Offer => {
-            let community = match (me.role, me.region_id, me.region_path.as_deref()) {
-                (Role::CommunityWorker, Some(id), Some(path)) => {
-                    let mut reach = ancestor_ids(path);
-                    reach.push(id);
-                    if !reach.contains(&item.region_id) {
-                        return Err(AppError::forbidden("该资源不是提供给贵社区的"));
-                    }
-                    id
-                }
-                _ => return Err(AppError::forbidden("资源清单由社区（社区工作者）认领")),
-            };
-            let unit = item.posted_by_unit_id.ok_or_else(|| {
-                AppError::internal(anyhow::anyhow!("offer {} has no unit", item.id))
-            })?;
-            (unit, community)
+    let community = region_row(state, item.region_id).await?;
+    let (member_unit_id, community_id) = match judge_claiming(me, &viewer, &item, &community.path) {
+        Ok(parties) => parties,
+        Err(refusal) => {
+            return Err(denied(
+                state,
+                actor,
+                "service_claim.claim",
+                ("service_item", item.id),
+                item.region_id,
+                refusal,
+            )
+            .await);
         }
     };
-    match item_state_of(&item)? {
+    match item.state {
         ServiceItemState::Open => {}
         ServiceItemState::Full => return Err(no_place_left()),
         other => return Err(item_transition_error(other, "认领")),
@@ -622,7 +583,7 @@ pub async fn claim_service_item(
     let Some(after) = store::take_place(&txn, item.id, now).await? else {
         txn.rollback().await?;
         // Someone took the last place, or the poster closed it, since we looked.
-        let current = item_state_of(&visible_item(state, &viewer, item_id).await?)?;
+        let current = visible_item(state, &viewer, item_id).await?.state;
         return Err(match current {
             ServiceItemState::Open | ServiceItemState::Full => no_place_left(),
             other => item_transition_error(other, "认领"),
@@ -635,7 +596,7 @@ pub async fn claim_service_item(
             item_id: item.id,
             member_unit_id,
             community_id,
-            state: ServiceClaimState::Claimed.as_str().to_owned(),
+            state: ServiceClaimState::Claimed,
             claimed_by: me.account_id,
             claimed_at: now,
             started_at: None,
@@ -661,7 +622,7 @@ pub async fn claim_service_item(
             ));
         }
     };
-    let after_state = item_state_of(&after)?;
+    let after_state = after.state;
     record(
         &txn,
         Some(actor),
@@ -754,27 +715,37 @@ async fn step_claim(
     let claim = store::find_claim(&state.db, claim_id, &viewer)
         .await?
         .ok_or_else(|| AppError::not_found("认领"))?;
-    let item = store::find_item(&state.db, claim.item_id, &Viewer::All)
+    let item = store::find_item_unscoped(&state.db, claim.item_id)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("claim {claim_id} has no item")))?;
-    let direction = direction_of(&item)?;
-    let side = step.taken_by(direction);
-    if !acts_for(
-        state,
-        me,
-        side,
-        Some(claim.member_unit_id),
-        claim.community_id,
-    )
-    .await?
-    {
-        return Err(AppError::forbidden(match step {
-            ClaimStep::Verify => "只有发布方可以验收",
-            _ => "只有认领方可以办理该认领",
-        }));
+    let standing = side_standing(state, me, claim.community_id).await?;
+    let audit_action = match step {
+        ClaimStep::Start => "service_claim.start",
+        ClaimStep::Complete => "service_claim.complete",
+        ClaimStep::Verify => "service_claim.verify",
+        ClaimStep::Withdraw => "service_claim.withdraw",
+    };
+    let region_id = item.region_id;
+    let refuse = move |refusal: AppError| async move {
+        match refusal {
+            AppError::Forbidden(_) => {
+                denied(
+                    state,
+                    actor,
+                    audit_action,
+                    ("service_claim", claim_id),
+                    region_id,
+                    refusal,
+                )
+                .await
+            }
+            other => other,
+        }
+    };
+    // Refuse the wrong side or an illegal step before looking at the inputs.
+    if let Err(refusal) = judge_claim_step(step, &standing, item.direction, &claim) {
+        return Err(refuse(refusal).await);
     }
-    let from = claim_state_of(&claim)?;
-    let to = step.next(from)?;
     let note = parse_note("note", note.as_deref())?;
     let (report, photos) = match completion {
         Some(c) => (
@@ -789,16 +760,22 @@ async fn step_claim(
     let staged = photo::stage(state, "photos", photos).await?;
     let now = state.now();
     let txn = begin_write(state).await?;
+    // Judged again under the row lock, with the state it is changed from: another step may
+    // have moved the claim since.
+    let current = store::lock_claim(&txn, claim_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("认领"))?;
+    let from = current.state;
+    let to = match judge_claim_step(step, &standing, item.direction, &current) {
+        Ok(to) => to,
+        Err(refusal) => {
+            txn.rollback().await?;
+            return Err(refuse(refusal).await);
+        }
+    };
     let Some(moved) = store::move_claim(&txn, claim.id, from, to, report, now).await? else {
         txn.rollback().await?;
-        let current = store::find_claim(&state.db, claim_id, &viewer)
-            .await?
-            .ok_or_else(|| AppError::not_found("认领"))?;
-        let current = claim_state_of(&current)?;
-        return Err(step
-            .next(current)
-            .err()
-            .unwrap_or_else(|| AppError::conflict(None, "该认领刚被他人更新，请刷新后重试")));
+        return Err(AppError::conflict(None, "该认领刚被他人更新，请刷新后重试"));
     };
     photo::attach(
         &txn,
@@ -811,7 +788,7 @@ async fn step_claim(
     let (item_after, item_change) = if step.frees_place() {
         match store::give_place_back(&txn, item.id, now).await? {
             Some((before, after)) => {
-                let (b, a) = (item_state_of(&before)?, item_state_of(&after)?);
+                let (b, a) = (before.state, after.state);
                 (after, (b != a).then_some((Some(b), a)))
             }
             None => (item.clone(), None),
@@ -835,12 +812,7 @@ async fn step_claim(
                     .clone()
                     .filter(|_| step == ClaimStep::Complete)
             }),
-            audit_action: match step {
-                ClaimStep::Start => "service_claim.start",
-                ClaimStep::Complete => "service_claim.complete",
-                ClaimStep::Verify => "service_claim.verify",
-                ClaimStep::Withdraw => "service_claim.withdraw",
-            },
+            audit_action,
             detail: json!({
                 "item": item.id, "from": from.as_str(), "to": to.as_str(),
                 "peopleServed": moved.people_served, "photos": staged.len(),
@@ -904,7 +876,7 @@ async fn release(state: &AppState, claim: &ClaimRow) -> AppResult<bool> {
             moved.id
         )));
     };
-    let (b, a) = (item_state_of(&before)?, item_state_of(&after)?);
+    let (b, a) = (before.state, after.state);
     record(
         &txn,
         None,
@@ -939,32 +911,6 @@ pub struct ItemQuery {
     pub claimable_by_me: bool,
 }
 
-fn claimant(me: &Principal, viewer: &Viewer) -> Claimant {
-    match (viewer, me.role, me.region_id, me.region_path.as_deref()) {
-        (
-            Viewer::Unit {
-                unit_id,
-                committees,
-            },
-            _,
-            _,
-            _,
-        ) => Claimant::Unit {
-            unit_id: *unit_id,
-            committees: committees.clone(),
-        },
-        (_, Role::CommunityWorker, Some(id), Some(path)) => {
-            let mut regions = ancestor_ids(path);
-            regions.push(id);
-            Claimant::Community {
-                community_id: id,
-                regions,
-            }
-        }
-        _ => Claimant::Nobody,
-    }
-}
-
 pub async fn list_service_items(
     state: &AppState,
     actor: &Actor,
@@ -975,20 +921,22 @@ pub async fn list_service_items(
     let viewer = viewer(state, me).await?;
     let within = match query.region_id {
         None => None,
-        Some(id) => {
-            // Staff look within their scope; a liaison has no region scope, and the filter only
-            // narrows what it already sees.
-            let lookup_scope = match viewer {
-                Viewer::Staff { .. } => me.scope.clone(),
-                _ => Scope::All,
-            };
-            let region = region::find(&state.db, id, &lookup_scope)
+        // Staff look within their scope, and a region outside it is not found.
+        Some(id) if matches!(viewer.kind(), Viewer::Staff { .. } | Viewer::All) => {
+            let region = region::find(&state.db, id, &me.scope)
                 .await?
                 .ok_or_else(|| {
                     AppError::NotFound("regionId: 区域不存在或不在您的管辖范围内".into())
                 })?;
-            Some(Scope::Under(vec![region.path]))
+            Some(Scope::within(&region.path))
         }
+        // A liaison has no region scope: the filter only narrows what it already sees, and an
+        // unknown id narrows to nothing — the same answer as a region it sees nothing in, so
+        // the answer tells nothing about which ids exist.
+        Some(id) => Some(match region::find_unscoped(&state.db, id).await? {
+            Some(region) => Scope::within(&region.path),
+            None => Scope::nothing(),
+        }),
     };
     let filter = ItemFilter {
         within,
@@ -998,7 +946,7 @@ pub async fn list_service_items(
         state: query.state,
         claimable: query
             .claimable_by_me
-            .then(|| (claimant(me, &viewer), today(state))),
+            .then(|| (access::claimant(me, &viewer), today(state))),
     };
     Ok(store::list_items(&state.db, &viewer, &filter, page, page.after_id()?).await?)
 }
@@ -1071,7 +1019,7 @@ pub async fn follow_through(
         None => None,
     };
     let within = match &region {
-        Some(r) => Scope::Under(vec![r.path.clone()]),
+        Some(r) => Scope::within(&r.path),
         None => me.scope.clone(),
     };
     let lo = shanghai_day_start(from);

@@ -5,20 +5,17 @@
 //! has not been used, the previous token may be presented again — a double tap, or a retry after
 //! a lost response. Such calls get the very same successor (it is derived from the presented
 //! token with a keyed HMAC), so no caller ever holds a token that is already dead.
-use crate::auth::principal::{Actor, Principal, Scope};
+use crate::access::principal::{self, Actor, Principal};
 use crate::auth::refresh::{
     hash_refresh_token, looks_like_refresh_token, new_refresh_token, successor_refresh_token,
 };
-use crate::domain::people::GridMemberKind;
 use crate::domain::person::parse_phone;
-use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, Outcome};
 use crate::state::AppState;
-use crate::store::{account, grid_member, session};
+use crate::store::{account, session};
 use chrono::Duration;
 use sea_orm::TransactionTrait;
-use uuid::Uuid;
 
 /// What a successful login or refresh hands back.
 pub struct Issued {
@@ -35,7 +32,7 @@ async fn own_region(
     acc: &account::AccountRow,
 ) -> AppResult<Option<crate::store::region::RegionRow>> {
     match acc.region_id {
-        Some(id) => Ok(crate::store::region::find(&state.db, id, &Scope::All).await?),
+        Some(id) => Ok(crate::store::region::find_unscoped(&state.db, id).await?),
         None => Ok(None),
     }
 }
@@ -110,7 +107,7 @@ pub async fn login(
         }
         audit::record_as(
             &state.db,
-            Some((acc.id, &acc.role)),
+            Some((acc.id, acc.role.as_str())),
             Some(request_id),
             now,
             entry(Outcome::Denied),
@@ -135,7 +132,7 @@ pub async fn login(
     .await?;
     audit::record_as(
         &txn,
-        Some((acc.id, &acc.role)),
+        Some((acc.id, acc.role.as_str())),
         Some(request_id),
         now,
         entry(Outcome::Success),
@@ -172,7 +169,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Issued> {
         tracing::warn!(session = %sess.id, "revoked refresh token presented; session revoked");
         return Err(refresh_refused());
     }
-    let Some(acc) = account::find(&state.db, sess.account_id, &Scope::All).await? else {
+    let Some(acc) = account::find_unscoped(&state.db, sess.account_id).await? else {
         return Err(refresh_refused());
     };
     if acc.disabled_at.is_some() {
@@ -269,42 +266,7 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Principal
         return Err(AppError::Unauthenticated("刷新令牌不能用作访问令牌".into()));
     }
     let claims = state.jwt.verify(bearer)?;
-    let row = account::load_principal(&state.db, claims.sub, claims.sid)
+    principal::resolve(&state.db, claims.sub, principal::Session::Live(claims.sid))
         .await?
-        .ok_or_else(|| AppError::Unauthenticated("会话已失效，请重新登录".into()))?;
-    let role = Role::parse(&row.role)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {:?}", row.role)))?;
-    let mut principal = principal_from(row, role, claims.sid);
-    if role == Role::GridMember {
-        // A grid member's scope follows its grid assignments.
-        if let Some((kind, paths)) =
-            grid_member::scope_of_account(&state.db, principal.account_id).await?
-        {
-            principal.grid_member_kind = GridMemberKind::parse(&kind);
-            principal.scope = Scope::Under(paths);
-        }
-    }
-    Ok(principal)
-}
-
-fn principal_from(row: account::PrincipalRow, role: Role, session_id: Uuid) -> Principal {
-    let scope = match (&row.region_path, role) {
-        (None, Role::CityAdmin) => Scope::All,
-        // A liaison's reach is its unit's committees, checked per use-case; no region tree.
-        (_, Role::UnitLiaison) => Scope::Under(Vec::new()),
-        (Some(path), _) => Scope::Under(vec![path.clone()]),
-        // Bound to nothing and not a city admin: sees nothing.
-        (None, _) => Scope::Under(Vec::new()),
-    };
-    Principal {
-        member_unit_id: row.member_unit_id,
-        grid_member_kind: None,
-        account_id: row.account_id,
-        session_id,
-        name: row.name,
-        role,
-        region_id: row.region_id,
-        region_path: row.region_path,
-        scope,
-    }
+        .ok_or_else(|| AppError::Unauthenticated("会话已失效，请重新登录".into()))
 }

@@ -3,7 +3,7 @@
 use super::entity::account::{self, Column, Entity};
 use super::entity::{region, session};
 use super::scope::region_in_scope;
-use crate::auth::Scope;
+use crate::access::Scope;
 use crate::domain::page::PageRequest;
 use crate::domain::role::Role;
 use chrono::{DateTime, Utc};
@@ -31,11 +31,29 @@ pub async fn find(
     id: Uuid,
     scope: &Scope,
 ) -> Result<Option<AccountRow>, DbErr> {
-    let mut query = Entity::find_by_id(id);
-    if !matches!(scope, Scope::All) {
-        query = query.filter(region_in_scope(Column::RegionId, scope));
-    }
-    query.one(db).await
+    Entity::find_by_id(id)
+        .filter(region_in_scope(Column::RegionId, scope))
+        .one(db)
+        .await
+}
+
+/// Without any scope: the caller's own account, refreshes, names on a leaderboard.
+pub async fn find_unscoped(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<AccountRow>, DbErr> {
+    Entity::find_by_id(id).one(db).await
+}
+
+/// Without any scope: names of the accounts that earned points (leaderboard).
+pub async fn find_many_unscoped(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<AccountRow>, DbErr> {
+    Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await
 }
 
 pub async fn find_many(
@@ -148,7 +166,7 @@ pub async fn set_role_region(
     now: DateTime<Utc>,
 ) -> Result<AccountRow, DbErr> {
     let mut active: account::ActiveModel = row.clone().into();
-    active.role = Set(role.as_str().to_owned());
+    active.role = Set(role);
     active.region_id = Set(region_id);
     active.updated_at = Set(now);
     active.update(db).await
@@ -159,23 +177,23 @@ pub async fn set_role_region(
 pub struct PrincipalRow {
     pub account_id: Uuid,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub region_id: Option<Uuid>,
     pub region_path: Option<String>,
     pub member_unit_id: Option<Uuid>,
 }
 
-/// The caller behind an access token, or `None` if the account is disabled or the session is
-/// revoked or belongs to someone else.
+/// The caller behind an account, or `None` if the account is disabled or (with `session_id`,
+/// for an access token) the session is revoked or belongs to someone else.
 pub async fn load_principal(
     db: &impl ConnectionTrait,
     account_id: Uuid,
-    session_id: Uuid,
+    session_id: Option<Uuid>,
 ) -> Result<Option<PrincipalRow>, DbErr> {
     let a = Alias::new("a");
     let r = Alias::new("r");
     let s = Alias::new("s");
-    let query = Query::select()
+    let mut query = Query::select()
         .expr_as(
             Expr::col((a.clone(), account::Column::Id)),
             Alias::new("account_id"),
@@ -202,13 +220,6 @@ pub async fn load_principal(
         )
         .from_as(account::Entity, a.clone())
         .join_as(
-            JoinType::InnerJoin,
-            session::Entity,
-            s.clone(),
-            Expr::col((s.clone(), session::Column::AccountId))
-                .equals((a.clone(), account::Column::Id)),
-        )
-        .join_as(
             JoinType::LeftJoin,
             region::Entity,
             r.clone(),
@@ -217,9 +228,19 @@ pub async fn load_principal(
         )
         .and_where(Expr::col((a.clone(), account::Column::Id)).eq(account_id))
         .and_where(Expr::col((a.clone(), account::Column::DisabledAt)).is_null())
-        .and_where(Expr::col((s.clone(), session::Column::Id)).eq(session_id))
-        .and_where(Expr::col((s.clone(), session::Column::RevokedAt)).is_null())
         .to_owned();
+    if let Some(session_id) = session_id {
+        query
+            .join_as(
+                JoinType::InnerJoin,
+                session::Entity,
+                s.clone(),
+                Expr::col((s.clone(), session::Column::AccountId))
+                    .equals((a.clone(), account::Column::Id)),
+            )
+            .and_where(Expr::col((s.clone(), session::Column::Id)).eq(session_id))
+            .and_where(Expr::col((s.clone(), session::Column::RevokedAt)).is_null());
+    }
     let Some(row) = db.query_one(&query).await? else {
         return Ok(None);
     };

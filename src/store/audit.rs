@@ -11,7 +11,7 @@ pub async fn append(db: &impl ConnectionTrait, row: AuditRow) -> Result<(), DbEr
 
 use super::entity::audit_log::{Column, Entity};
 use super::scope::region_in_scope;
-use crate::auth::Scope;
+use crate::access::Scope;
 use crate::domain::page::PageRequest;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};

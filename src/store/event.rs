@@ -1,6 +1,6 @@
 //! Events, their timeline, related residents, deadline rules and the points ledger.
 //!
-//! Who sees an event is decided here, once, in SQL (`Reach::condition`): staff and grid members
+//! Who sees an event is decided in `access::event::EventReach` and applied here in SQL: staff and grid members
 //! see events in grids under their scope; everyone sees what they reported themselves; a unit
 //! liaison sees the events dispatched to its unit.
 use super::entity::deadline_rule::{self, Entity as Rule};
@@ -10,11 +10,11 @@ use super::entity::event_step::{self, Entity as Step};
 use super::entity::points_ledger::{self, Entity as Ledger};
 use super::entity::region;
 use super::scope::{path_in_scope, region_in_scope};
-use crate::auth::Scope;
-use crate::auth::principal::Principal;
+use crate::access::Scope;
+use crate::access::event::EventReach;
 use crate::domain::event::{DeadlineStage, EventCategory, EventPriority, EventState, ReporterKind};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, QuerySelect,
@@ -26,42 +26,25 @@ pub use event::Model as EventRow;
 pub use event_step::Model as StepRow;
 pub use points_ledger::Model as LedgerRow;
 
-/// What of the event table a caller can reach. Built from the principal, so DataLoaders can
-/// carry it without the whole principal.
-#[derive(Debug, Clone)]
-pub struct Reach {
-    pub scope: Scope,
-    pub account_id: Uuid,
-    pub member_unit_id: Option<Uuid>,
-}
-
-impl Reach {
-    pub fn of(principal: &Principal) -> Self {
-        Reach {
-            scope: principal.scope.clone(),
-            account_id: principal.account_id,
-            member_unit_id: principal.member_unit_id,
-        }
+/// The events a reach holds, in SQL: grids under its scope, its own reports, and what was
+/// dispatched to its unit.
+fn reachable(reach: &EventReach) -> Condition {
+    let mut any = Condition::any()
+        .add(region_in_scope(Column::GridId, reach.scope()))
+        .add(Column::ReporterAccountId.eq(reach.account_id()));
+    if let Some(unit) = reach.member_unit_id() {
+        any = any.add(Column::AssignedUnitId.eq(unit));
     }
-
-    pub fn condition(&self) -> Condition {
-        let mut any = Condition::any()
-            .add(region_in_scope(Column::GridId, &self.scope))
-            .add(Column::ReporterAccountId.eq(self.account_id));
-        if let Some(unit) = self.member_unit_id {
-            any = any.add(Column::AssignedUnitId.eq(unit));
-        }
-        any
-    }
+    any
 }
 
 pub async fn find(
     db: &impl ConnectionTrait,
     id: Uuid,
-    reach: &Reach,
+    reach: &EventReach,
 ) -> Result<Option<EventRow>, DbErr> {
     Entity::find_by_id(id)
-        .filter(reach.condition())
+        .filter(reachable(reach))
         .one(db)
         .await
 }
@@ -74,11 +57,11 @@ pub async fn find_unscoped(db: &impl ConnectionTrait, id: Uuid) -> Result<Option
 pub async fn find_many(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
-    reach: &Reach,
+    reach: &EventReach,
 ) -> Result<Vec<EventRow>, DbErr> {
     Entity::find()
         .filter(Column::Id.is_in(ids.iter().copied()))
-        .filter(reach.condition())
+        .filter(reachable(reach))
         .all(db)
         .await
 }
@@ -127,28 +110,21 @@ fn overdue_at(now: DateTime<Utc>) -> Condition {
         )
 }
 
-fn like(pattern: &str) -> LikeExpr {
-    LikeExpr::new(pattern).escape('\\')
-}
-
 /// One page, newest first by (reported_at, id).
 pub async fn list(
     db: &impl ConnectionTrait,
-    reach: &Reach,
+    reach: &EventReach,
     filter: &EventFilter,
     now: DateTime<Utc>,
     limit: u64,
     after: Option<(DateTime<Utc>, Uuid)>,
 ) -> Result<Vec<EventRow>, DbErr> {
-    let mut query = Entity::find().filter(reach.condition());
+    let mut query = Entity::find().filter(reachable(reach));
     if let Some(path) = &filter.region_path {
         let under = Query::select()
             .column(region::Column::Id)
             .from(region::Entity)
-            .cond_where(path_in_scope(
-                region::Column::Path,
-                &Scope::Under(vec![path.clone()]),
-            ))
+            .cond_where(path_in_scope(region::Column::Path, &Scope::within(path)))
             .to_owned();
         query = query.filter(Column::GridId.in_subquery(under));
     }
@@ -190,9 +166,9 @@ pub async fn list(
     if let Some(pattern) = &filter.text_pattern {
         query = query.filter(
             Condition::any()
-                .add(Expr::col(Column::Title).like(like(pattern)))
-                .add(Expr::col(Column::Description).like(like(pattern)))
-                .add(Expr::col(Column::Address).like(like(pattern))),
+                .add(Expr::col(Column::Title).like(super::like(pattern.clone())))
+                .add(Expr::col(Column::Description).like(super::like(pattern.clone())))
+                .add(Expr::col(Column::Address).like(super::like(pattern.clone()))),
         );
     }
     if let Some((at, id)) = after {
@@ -288,7 +264,7 @@ pub async fn steps_of(
 #[allow(clippy::too_many_arguments)]
 pub async fn nearby_open(
     db: &impl ConnectionTrait,
-    reach: &Reach,
+    reach: &EventReach,
     category: &str,
     since: DateTime<Utc>,
     (lat0, lat1, lng0, lng1): (f64, f64, f64, f64),
@@ -296,7 +272,7 @@ pub async fn nearby_open(
     limit: u64,
 ) -> Result<Vec<EventRow>, DbErr> {
     Entity::find()
-        .filter(reach.condition())
+        .filter(reachable(reach))
         .filter(Column::Category.eq(category))
         .filter(Column::CapturedAt.gte(since))
         .filter(Column::Lat.between(lat0, lat1))
@@ -477,10 +453,7 @@ pub async fn leaderboard(
     let under = Query::select()
         .column(region::Column::Id)
         .from(region::Entity)
-        .cond_where(path_in_scope(
-            region::Column::Path,
-            &Scope::Under(vec![path.to_owned()]),
-        ))
+        .cond_where(path_in_scope(region::Column::Path, &Scope::within(path)))
         .to_owned();
     let reason = |r: &str| {
         Expr::case(

@@ -3,13 +3,13 @@ use super::entity::grid_assignment::{self, Column as AssignmentColumn, Entity as
 use super::entity::grid_member::{self, Column, Entity};
 use super::entity::region;
 use super::scope::region_in_scope;
-use crate::auth::Scope;
+use crate::access::Scope;
 use crate::domain::page::PageRequest;
 use crate::domain::people::{GridMemberKind, Occupation};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -101,6 +101,14 @@ pub async fn insert_assignment(
     grid_assignment::ActiveModel::from(row).insert(db).await
 }
 
+/// How many grids a member is assigned to (any scope).
+pub async fn assignment_count(db: &impl ConnectionTrait, member_id: Uuid) -> Result<u64, DbErr> {
+    Assignment::find()
+        .filter(AssignmentColumn::GridMemberId.eq(member_id))
+        .count(db)
+        .await
+}
+
 /// Assignments of these members to grids in scope.
 pub async fn assignments_of(
     db: &impl ConnectionTrait,
@@ -119,7 +127,7 @@ pub async fn assignments_of(
 pub async fn scope_of_account(
     db: &impl ConnectionTrait,
     account_id: Uuid,
-) -> Result<Option<(String, Vec<String>)>, DbErr> {
+) -> Result<Option<(crate::domain::people::GridMemberKind, Vec<String>)>, DbErr> {
     let Some(member) = find_by_account(db, account_id).await? else {
         return Ok(None);
     };

@@ -3,9 +3,10 @@
 use super::entity::committee_membership::{self, Column as MembershipColumn, Entity as Membership};
 use super::entity::member_unit::{self, Column, Entity};
 use super::scope::region_in_scope;
-use crate::auth::Scope;
+use crate::access::Scope;
 use crate::domain::page::PageRequest;
 use crate::domain::people::MemberUnitKind;
+use crate::domain::search::contains_pattern;
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
@@ -17,21 +18,21 @@ pub use committee_membership::Model as MembershipRow;
 pub use member_unit::Model as MemberUnitRow;
 
 fn visible(scope: &Scope) -> Condition {
-    match scope {
-        Scope::All => Condition::all(),
-        Scope::Under(_) => Condition::any()
-            .add(Column::RegionId.is_null())
-            .add(region_in_scope(Column::RegionId, scope))
-            .add(
-                Column::Id.in_subquery(
-                    Query::select()
-                        .column(MembershipColumn::MemberUnitId)
-                        .from(Membership)
-                        .cond_where(region_in_scope(MembershipColumn::RegionId, scope))
-                        .to_owned(),
-                ),
-            ),
+    if scope.is_everything() {
+        return Condition::all();
     }
+    Condition::any()
+        .add(Column::RegionId.is_null())
+        .add(region_in_scope(Column::RegionId, scope))
+        .add(
+            Column::Id.in_subquery(
+                Query::select()
+                    .column(MembershipColumn::MemberUnitId)
+                    .from(Membership)
+                    .cond_where(region_in_scope(MembershipColumn::RegionId, scope))
+                    .to_owned(),
+            ),
+        )
 }
 
 pub async fn find(
@@ -40,6 +41,25 @@ pub async fn find(
     scope: &Scope,
 ) -> Result<Option<MemberUnitRow>, DbErr> {
     Entity::find_by_id(id).filter(visible(scope)).one(db).await
+}
+
+/// Without any scope: a liaison's own unit, units shown beside rows the caller already may see.
+pub async fn find_unscoped(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<MemberUnitRow>, DbErr> {
+    Entity::find_by_id(id).one(db).await
+}
+
+/// Without any scope: see `find_unscoped`.
+pub async fn find_many_unscoped(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<MemberUnitRow>, DbErr> {
+    Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await
 }
 
 pub async fn find_many(
@@ -92,7 +112,7 @@ pub async fn list(
         );
     }
     if let Some(text) = &filter.search {
-        query = query.filter(Column::Name.contains(text.as_str()));
+        query = query.filter(Column::Name.like(super::like(contains_pattern(text))));
     }
     if let Some(after) = after {
         query = query.filter(Column::Id.lt(after));

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 pub mod account;
 pub mod audit;
+/// Enum columns stored as codes and read back as domain enums.
+pub mod column;
 pub mod entity;
 pub mod event;
 pub mod grid_member;
@@ -20,6 +22,11 @@ pub mod scope;
 /// Service items, claims and timelines; places taken and given back by conditional updates.
 pub mod service_item;
 pub mod session;
+
+/// LIKE with a pattern from `domain::search` (whose escape character is `\`).
+pub fn like(pattern: String) -> sea_orm::sea_query::LikeExpr {
+    sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')
+}
 
 /// Called once for every statement sent to the database (for metrics).
 pub type StatementHook = Arc<dyn Fn(Duration, bool) + Send + Sync>;

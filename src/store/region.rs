@@ -1,9 +1,10 @@
 //! Region rows: look-ups, scoped lists (tree order), inserts, updates and subtree moves.
 use super::entity::region::{self, Column, Entity};
 use super::scope::path_in_scope;
-use crate::auth::Scope;
+use crate::access::Scope;
 use crate::domain::page::PageRequest;
 use crate::domain::region::{RegionLevel, subtree_range};
+use crate::domain::search::contains_pattern;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -20,6 +21,27 @@ pub async fn find(
     Entity::find_by_id(id)
         .filter(path_in_scope(Column::Path, scope))
         .one(db)
+        .await
+}
+
+/// Without any scope: the service's own look-ups (an event's grid for the permission check,
+/// the caller's own region, seeding).
+pub async fn find_unscoped(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<RegionRow>, DbErr> {
+    Entity::find_by_id(id).one(db).await
+}
+
+/// Without any scope: regions shown beside rows the caller already may see (the committee of
+/// a service item a liaison sees).
+pub async fn find_many_unscoped(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<RegionRow>, DbErr> {
+    Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .all(db)
         .await
 }
 
@@ -78,7 +100,7 @@ pub async fn list(
         query = query.filter(Column::Level.eq(level.as_str()));
     }
     if let Some(text) = &filter.name_contains {
-        query = query.filter(Column::Name.contains(text.as_str()));
+        query = query.filter(Column::Name.like(super::like(contains_pattern(text))));
     }
     if let Some(after) = &page.after {
         query = query.filter(Column::Path.gt(after.as_str()));

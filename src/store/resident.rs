@@ -2,9 +2,10 @@
 //! module never sees a plain ID number or phone.
 use super::entity::resident::{self, Column, Entity};
 use super::scope::region_in_scope;
-use crate::auth::Scope;
+use crate::access::resident::ResidentReach;
 use crate::domain::page::PageRequest;
 use crate::domain::resident::{ResidentTag, tag_pattern};
+use crate::domain::search::prefix_pattern;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -16,10 +17,10 @@ pub use resident::Model as ResidentRow;
 pub async fn find(
     db: &impl ConnectionTrait,
     id: Uuid,
-    scope: &Scope,
+    reach: &ResidentReach,
 ) -> Result<Option<ResidentRow>, DbErr> {
     Entity::find_by_id(id)
-        .filter(region_in_scope(Column::RegionId, scope))
+        .filter(region_in_scope(Column::RegionId, reach.scope()))
         .one(db)
         .await
 }
@@ -27,11 +28,11 @@ pub async fn find(
 pub async fn find_many(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
-    scope: &Scope,
+    reach: &ResidentReach,
 ) -> Result<Vec<ResidentRow>, DbErr> {
     Entity::find()
         .filter(Column::Id.is_in(ids.iter().copied()))
-        .filter(region_in_scope(Column::RegionId, scope))
+        .filter(region_in_scope(Column::RegionId, reach.scope()))
         .all(db)
         .await
 }
@@ -57,17 +58,17 @@ pub struct ResidentFilter {
 /// One page, newest first, plus one row to tell whether more follow.
 pub async fn list(
     db: &impl ConnectionTrait,
-    scope: &Scope,
+    reach: &ResidentReach,
     filter: &ResidentFilter,
     page: &PageRequest,
     after: Option<Uuid>,
 ) -> Result<Vec<ResidentRow>, DbErr> {
-    let mut query = Entity::find().filter(region_in_scope(Column::RegionId, scope));
+    let mut query = Entity::find().filter(region_in_scope(Column::RegionId, reach.scope()));
     if let Some(tag) = filter.tag {
         query = query.filter(Column::Tags.like(tag_pattern(tag)));
     }
     if let Some(name) = &filter.name {
-        query = query.filter(Column::Name.starts_with(name.as_str()));
+        query = query.filter(Column::Name.like(super::like(prefix_pattern(name))));
     }
     if let Some(building) = &filter.building {
         query = query.filter(Column::Building.eq(building.as_str()));

@@ -2,7 +2,7 @@
 //! lies in one of the caller's subtrees; paths are compared as byte ranges, which one index on
 //! `region.path` serves on both backends.
 use super::entity::region;
-use crate::auth::Scope;
+use crate::access::Scope;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
 
@@ -23,9 +23,9 @@ pub fn path_in_scope<C: ColumnTrait>(path: C, scope: &Scope) -> Condition {
 
 /// Condition on a column holding a region id: the region must be in scope.
 pub fn region_in_scope<C: ColumnTrait>(region_id: C, scope: &Scope) -> Condition {
-    match scope {
-        Scope::All => Condition::all(),
-        Scope::Under(_) => {
+    match scope.path_ranges() {
+        None => Condition::all(),
+        Some(_) => {
             let regions_in_scope = Query::select()
                 .column(region::Column::Id)
                 .from(region::Entity)

@@ -1,17 +1,15 @@
-//! Service items, their claims and their timelines. Who sees what is a `Viewer`, turned into SQL
+//! Service items, their claims and their timelines. Who sees what is an `access::service_item::ItemViewer`, turned into SQL
 //! conditions here (region scope itself comes from `scope.rs`); nothing is fetched and then
 //! filtered in Rust. Places on an item are only ever taken and given back by conditional UPDATEs,
 //! so concurrent claims can never push an item past its capacity.
 use super::entity::committee_membership::{Column as MembershipColumn, Entity as Membership};
 use super::entity::region::{Column as RegionColumn, Entity as RegionEntity};
-use super::entity::resident::{
-    Column as ResidentColumn, Entity as ResidentEntity, Model as ResidentRow,
-};
 use super::entity::service_claim::{self, Column as ClaimColumn, Entity as Claim};
 use super::entity::service_item::{self, Column, Entity};
 use super::entity::service_item_step::{self, Column as StepColumn, Entity as Step};
 use super::scope::region_in_scope;
-use crate::auth::Scope;
+use crate::access::Scope;
+use crate::access::service_item::{Claimant, ItemViewer, Viewer};
 use crate::domain::page::PageRequest;
 use crate::domain::service_item::{
     ServiceCategory, ServiceClaimState, ServiceDirection, ServiceItemKind, ServiceItemState,
@@ -28,23 +26,6 @@ use uuid::Uuid;
 pub use service_claim::Model as ClaimRow;
 pub use service_item::Model as ItemRow;
 pub use service_item_step::Model as StepRow;
-
-/// Who is looking, as far as service items are concerned.
-#[derive(Debug, Clone)]
-pub enum Viewer {
-    /// The whole tree (city admins).
-    All,
-    /// Community workers and admins: items of the committees in their scope, and offers made
-    /// to the committees above their region (`above`: those regions' ids). Claims whose
-    /// community is in scope.
-    Staff { scope: Scope, above: Vec<Uuid> },
-    /// A unit liaison: needs of the committees its unit sits on (`committees`: those committees'
-    /// subtrees, since a sub-district's working committee serves its communities), its unit's
-    /// own offers, and whatever its unit has claimed. Only claims its unit is party to.
-    Unit { unit_id: Uuid, committees: Scope },
-    /// Sees nothing.
-    Nobody,
-}
 
 fn never() -> Condition {
     Condition::all().add(Expr::val(1).eq(0))
@@ -65,8 +46,8 @@ fn items_claimed_by_unit(unit_id: Uuid) -> SelectStatement {
         .to_owned()
 }
 
-fn item_visible(viewer: &Viewer) -> Condition {
-    match viewer {
+fn item_visible(viewer: &ItemViewer) -> Condition {
+    match viewer.kind() {
         Viewer::All => Condition::all(),
         Viewer::Staff { scope, above } => Condition::any()
             .add(region_in_scope(Column::RegionId, scope))
@@ -90,8 +71,8 @@ fn item_visible(viewer: &Viewer) -> Condition {
     }
 }
 
-fn claim_visible(viewer: &Viewer) -> Condition {
-    match viewer {
+fn claim_visible(viewer: &ItemViewer) -> Condition {
+    match viewer.kind() {
         Viewer::All => Condition::all(),
         Viewer::Staff { scope, .. } => region_in_scope(ClaimColumn::CommunityId, scope),
         Viewer::Unit { unit_id, .. } => {
@@ -104,7 +85,7 @@ fn claim_visible(viewer: &Viewer) -> Condition {
 pub async fn find_item(
     db: &impl ConnectionTrait,
     id: Uuid,
-    viewer: &Viewer,
+    viewer: &ItemViewer,
 ) -> Result<Option<ItemRow>, DbErr> {
     Entity::find_by_id(id)
         .filter(item_visible(viewer))
@@ -112,10 +93,18 @@ pub async fn find_item(
         .await
 }
 
+/// Without any scope: the item of a claim the caller already may see, the sweep.
+pub async fn find_item_unscoped(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<ItemRow>, DbErr> {
+    Entity::find_by_id(id).one(db).await
+}
+
 pub async fn find_items(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
-    viewer: &Viewer,
+    viewer: &ItemViewer,
 ) -> Result<Vec<ItemRow>, DbErr> {
     Entity::find()
         .filter(Column::Id.is_in(ids.iter().copied()))
@@ -135,21 +124,6 @@ pub async fn find_by_title(
         .filter(Column::Title.eq(title))
         .one(db)
         .await
-}
-
-/// Who could claim, for the "claimable by me" filter.
-#[derive(Debug, Clone)]
-pub enum Claimant {
-    /// A unit: open needs of its committees that it holds no claim on.
-    Unit { unit_id: Uuid, committees: Scope },
-    /// A community: open offers made to it or to a committee above it (`regions`: its own id
-    /// and those above) that it holds no claim on.
-    Community {
-        community_id: Uuid,
-        regions: Vec<Uuid>,
-    },
-    /// Admins above a community do not claim.
-    Nobody,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -202,7 +176,7 @@ fn claimable(claimant: &Claimant, today: NaiveDate) -> Condition {
 /// One page, newest first, plus one row to tell whether more follow.
 pub async fn list_items(
     db: &impl ConnectionTrait,
-    viewer: &Viewer,
+    viewer: &ItemViewer,
     filter: &ItemFilter,
     page: &PageRequest,
     after: Option<Uuid>,
@@ -361,12 +335,18 @@ pub async fn set_due_on(
 pub async fn find_claim(
     db: &impl ConnectionTrait,
     id: Uuid,
-    viewer: &Viewer,
+    viewer: &ItemViewer,
 ) -> Result<Option<ClaimRow>, DbErr> {
     Claim::find_by_id(id)
         .filter(claim_visible(viewer))
         .one(db)
         .await
+}
+
+/// The claim row, locked for the rest of the transaction (PostgreSQL; SQLite write
+/// transactions hold the whole database already), so the state judged is the state changed.
+pub async fn lock_claim(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<ClaimRow>, DbErr> {
+    Claim::find_by_id(id).lock_exclusive().one(db).await
 }
 
 /// The claim of this party on this item that still holds a place, if any.
@@ -429,7 +409,7 @@ pub async fn move_claim(
 pub async fn claims_of_items(
     db: &impl ConnectionTrait,
     item_ids: &[Uuid],
-    viewer: &Viewer,
+    viewer: &ItemViewer,
 ) -> Result<Vec<ClaimRow>, DbErr> {
     Claim::find()
         .filter(ClaimColumn::ItemId.is_in(item_ids.iter().copied()))
@@ -444,7 +424,7 @@ pub async fn claims_of_items(
 pub async fn steps_of_items(
     db: &impl ConnectionTrait,
     item_ids: &[Uuid],
-    viewer: &Viewer,
+    viewer: &ItemViewer,
 ) -> Result<Vec<StepRow>, DbErr> {
     let visible_claims = Query::select()
         .column(ClaimColumn::Id)
@@ -506,19 +486,6 @@ pub async fn committee_paths_of_unit(
             ),
         )
         .into_tuple()
-        .all(db)
-        .await
-}
-
-/// Micro-wish beneficiaries among these residents, only those in `scope`.
-pub async fn beneficiaries(
-    db: &impl ConnectionTrait,
-    resident_ids: &[Uuid],
-    scope: &Scope,
-) -> Result<Vec<ResidentRow>, DbErr> {
-    ResidentEntity::find()
-        .filter(ResidentColumn::Id.is_in(resident_ids.iter().copied()))
-        .filter(region_in_scope(ResidentColumn::RegionId, scope))
         .all(db)
         .await
 }

@@ -240,22 +240,34 @@ async fn a_report_goes_from_patrol_to_closed_through_a_member_unit_and_back_when
     assert_eq!(dispatch_entry["fromState"], "ACCEPTED");
     assert_eq!(dispatch_entry["toState"], "DISPATCHED");
 
-    // Every step is in the audit log.
+    // Every step is in the audit log, and so is the liaison's refused attempt to close.
     let audit = app
         .gql(
             Some(&w.admin.access),
-            "{auditLog(first:100){edges{node{action}}}}",
+            "{auditLog(first:100){edges{node{action outcome}}}}",
             json!({}),
         )
         .await;
-    let logged: Vec<&str> = audit["data"]["auditLog"]["edges"]
+    let logged: Vec<(&str, &str)> = audit["data"]["auditLog"]["edges"]
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|e| e["node"]["action"].as_str())
-        .filter(|a| a.starts_with("event."))
+        .filter_map(|e| {
+            Some((
+                e["node"]["action"].as_str()?,
+                e["node"]["outcome"].as_str()?,
+            ))
+        })
+        .filter(|(a, _)| a.starts_with("event."))
         .collect();
-    assert_eq!(logged.len(), 9, "{logged:?}");
+    let succeeded = logged.iter().filter(|(_, o)| *o == "SUCCESS").count();
+    assert_eq!(succeeded, 9, "{logged:?}");
+    let denied: Vec<&str> = logged
+        .iter()
+        .filter(|(_, o)| *o == "DENIED")
+        .map(|(a, _)| *a)
+        .collect();
+    assert_eq!(denied, ["event.closed"], "{logged:?}");
 }
 
 #[tokio::test]

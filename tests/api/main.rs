@@ -2,6 +2,7 @@
 //! (SQLite by default, PostgreSQL when TEST_DATABASE_URL is set) and speaks GraphQL over HTTP.
 mod helpers;
 
+mod access;
 mod accounts;
 mod auth;
 mod cli;

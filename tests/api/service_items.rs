@@ -131,6 +131,7 @@ fn assert_transition(body: &Value, state: &str) {
     );
 }
 
+/// The audited actions on `target`, oldest first; refused attempts are marked `(denied)`.
 async fn audit_actions(app: &TestApp, token: &str, target: &str) -> Vec<String> {
     let body = app
         .gql(
@@ -144,7 +145,13 @@ async fn audit_actions(app: &TestApp, token: &str, target: &str) -> Vec<String> 
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["node"]["action"].as_str().unwrap().to_owned())
+        .map(|e| {
+            let action = e["node"]["action"].as_str().unwrap();
+            match e["node"]["outcome"].as_str() {
+                Some("DENIED") => format!("{action} (denied)"),
+                _ => action.to_owned(),
+            }
+        })
         .collect();
     out.reverse();
     out
@@ -235,8 +242,11 @@ async fn a_need_goes_from_claim_to_verification_with_a_timeline_and_audit_trail(
         audit_actions(&app, &w.sd1_admin.access, &c).await,
         vec![
             "service_claim.claim",
+            // The worker tried to start the unit's claim, the liaison to verify its own work.
+            "service_claim.start (denied)",
             "service_claim.start",
             "service_claim.complete",
+            "service_claim.verify (denied)",
             "service_claim.verify"
         ]
     );

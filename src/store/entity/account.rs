@@ -9,7 +9,7 @@ pub struct Model {
     pub phone_enc: String,
     pub name: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: crate::domain::role::Role,
     pub region_id: Option<Uuid>,
     pub disabled_at: Option<DateTimeUtc>,
     pub failed_logins: i32,

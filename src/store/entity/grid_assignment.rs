@@ -7,7 +7,7 @@ pub struct Model {
     pub id: Uuid,
     pub grid_member_id: Uuid,
     pub grid_id: Uuid,
-    pub role: String,
+    pub role: crate::domain::people::GridRole,
     pub created_at: DateTimeUtc,
 }
 

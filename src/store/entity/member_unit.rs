@@ -7,7 +7,7 @@ pub struct Model {
     pub id: Uuid,
     pub region_id: Option<Uuid>,
     pub name: String,
-    pub kind: String,
+    pub kind: crate::domain::people::MemberUnitKind,
     pub contact_name: Option<String>,
     pub contact_phone_enc: Option<String>,
     pub address: Option<String>,

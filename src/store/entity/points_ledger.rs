@@ -8,7 +8,7 @@ pub struct Model {
     pub account_id: Uuid,
     pub event_id: Uuid,
     pub grid_id: Uuid,
-    pub reason: String,
+    pub reason: crate::domain::event::PointsReason,
     pub points: i32,
     pub created_at: DateTimeUtc,
 }

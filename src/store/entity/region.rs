@@ -6,10 +6,10 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub parent_id: Option<Uuid>,
-    pub level: String,
+    pub level: crate::domain::region::RegionLevel,
     pub name: String,
     pub code: Option<String>,
-    pub grid_kind: Option<String>,
+    pub grid_kind: Option<crate::domain::region::GridKind>,
     pub boundary: Option<String>,
     pub bbox_min_lng: Option<f64>,
     pub bbox_min_lat: Option<f64>,

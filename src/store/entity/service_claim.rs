@@ -10,7 +10,7 @@ pub struct Model {
     pub member_unit_id: Uuid,
     /// The community side: the poster of a need, the claimant of an offer.
     pub community_id: Uuid,
-    pub state: String,
+    pub state: crate::domain::service_item::ServiceClaimState,
     pub claimed_by: Uuid,
     pub claimed_at: DateTimeUtc,
     pub started_at: Option<DateTimeUtc>,

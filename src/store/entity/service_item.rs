@@ -5,16 +5,16 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub direction: String,
-    pub kind: String,
-    pub category: String,
+    pub direction: crate::domain::service_item::ServiceDirection,
+    pub kind: crate::domain::service_item::ServiceItemKind,
+    pub category: crate::domain::service_item::ServiceCategory,
     pub title: String,
     pub description: String,
     pub capacity: i32,
     /// Claims holding a place (CLAIMED, IN_PROGRESS, COMPLETED, VERIFIED). Only ever changed by
     /// one conditional UPDATE, never read-modify-written.
     pub active_claims: i32,
-    pub state: String,
+    pub state: crate::domain::service_item::ServiceItemState,
     pub due_on: Date,
     /// The committee's region: the community of a need; the community or sub-district an offer
     /// is made to.
