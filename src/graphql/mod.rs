@@ -15,6 +15,8 @@ pub mod errors;
 pub mod event;
 /// Bounds on the document around the parser: nesting, root fields, aliases, list sizes.
 pub mod guard;
+/// Names the input field a bad scalar sits in, from the schema's argument and input types.
+pub mod input_paths;
 /// `labels`: zh-CN display labels of every enum.
 pub mod labels;
 /// Per-request DataLoaders for nested look-ups, each bound to the caller's scope.
