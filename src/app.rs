@@ -32,7 +32,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         jwt: Arc::new(JwtKeys::new(&settings)?),
         pii: Arc::new(PiiVault::new(&settings.pii_keys)?),
         passwords: Passwords::new(&settings.password)?,
-        photos: crate::service::photo::local_store(&settings.data_dir)?,
+        photos: crate::store::blobs::open(&settings.data_dir, settings.object_store.as_deref())?,
         budgets: crate::budget::Budgets::new(&settings.rates),
         db,
         clock,

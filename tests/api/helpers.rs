@@ -40,6 +40,18 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
     // Tests run the deadline sweep by hand, with the manual clock.
     settings.sweep_interval = None;
     settings.claim_sweep_interval = None;
+    // scripts/test runs the photo tests once more against a local S3-compatible server.
+    // Each test under a prefix of its own, so blob counts are the test's.
+    settings.object_store = std::env::var("TEST_OBJECT_STORE")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .map(|base| {
+            format!(
+                "{}/{}",
+                base.trim_end_matches('/'),
+                uuid::Uuid::now_v7().simple()
+            )
+        });
     settings.db_max_connections = 5;
     // Budgets are off unless a test turns them on (the suite fires requests faster than a person).
     settings.rates.anonymous_per_sec = 0;
