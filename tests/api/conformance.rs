@@ -237,3 +237,51 @@ async fn a_bad_scalar_inside_an_input_names_its_field() {
     assert_code(&body, "BAD_USER_INPUT");
     assert_eq!(error_field(&body), Some("first"), "{body}");
 }
+
+#[tokio::test]
+async fn a_third_party_client_drives_report_to_close_with_a_photo() {
+    let dir = conformance_dir();
+    if !dir.join("node_modules/@urql/core").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "@urql/core is not installed in {}: run scripts/test",
+            dir.display()
+        );
+        eprintln!("skipped: run `npm ci` in scripts/conformance (scripts/test does)");
+        return;
+    }
+    let data = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let url = fresh_database(data.path()).await;
+    let seeded = crate::cli::gridhub(data.path(), &url)
+        .args(["seed", "demo"])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(seeded.success());
+    let port = free_port();
+    let mut server = crate::cli::gridhub(data.path(), &url)
+        .env("GRIDHUB_BIND", format!("127.0.0.1:{port}"))
+        .env("GRIDHUB_WORKERS", "2")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(wait_ready(&base).await, "server did not come up");
+    let out = tokio::process::Command::new("node")
+        .arg(dir.join("client-flow.mjs"))
+        .arg(format!("{base}/graphql"))
+        .current_dir(&dir)
+        .output()
+        .await
+        .expect("run node");
+    let _ = server.kill();
+    let _ = server.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("REPORTED -> ACCEPTED -> DISPATCHED"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("-> CLOSED"), "{stdout}");
+}

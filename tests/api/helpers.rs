@@ -484,3 +484,23 @@ pub fn node_ids(connection: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// A port nobody listens on right now (for servers started as processes).
+pub fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a probe");
+    probe.local_addr().expect("probe address").port()
+}
+
+/// Waits until a server process answers `/readyz`; false after ten seconds.
+pub async fn wait_ready(base: &str) -> bool {
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if let Ok(res) = client.get(format!("{base}/readyz")).send().await
+            && res.status().is_success()
+        {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
