@@ -561,3 +561,26 @@ async fn a_flood_of_slow_connections_under_a_low_file_limit_wedges_nothing() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test]
+async fn text_with_a_nul_character_is_bad_input_on_every_backend() {
+    let app = spawn_app().await;
+    let admin = app.city_admin().await;
+    let t = Some(admin.access.as_str());
+    let body = app
+        .gql(
+            t,
+            "query($f: EventFilterInput) { events(first: 5, filter: $f) { edges { node { id } } } }",
+            json!({ "f": { "text": "积水\u{0}" } }),
+        )
+        .await;
+    assert_code(&body, "BAD_USER_INPUT");
+    let body = app
+        .gql(
+            t,
+            "{ regions(first: 5, search: \"a\\u0000\") { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_code(&body, "BAD_USER_INPUT");
+}
