@@ -11,6 +11,7 @@ use crate::domain::people::GridMemberKind;
 use crate::domain::region::RegionLevel;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
+use crate::service::announce;
 use crate::service::audit::{self, Entry, Outcome};
 use crate::service::photo::{self, IncomingPhoto, PhotoOwner, StagedPhoto};
 use crate::state::AppState;
@@ -338,6 +339,7 @@ async fn insert_report(
     )
     .await?;
     txn.commit().await?;
+    announce::event_changed(state, &row, EventAction::Reported, now).await;
     Ok(row)
 }
 
@@ -648,6 +650,7 @@ pub async fn apply_step(
         )
         .await?;
         txn.commit().await?;
+        announce::event_changed(state, &saved, step.action(), now).await;
         return Ok(saved);
     }
 }
@@ -789,6 +792,7 @@ pub async fn merge_events(
     )
     .await?;
     txn.commit().await?;
+    announce::event_changed(state, &target, EventAction::MergedFrom, now).await;
     Ok(store::find_unscoped(&state.db, target_id)
         .await?
         .unwrap_or(target))
@@ -901,8 +905,12 @@ pub async fn sweep_breaches(state: &AppState) -> AppResult<usize> {
                     )
                     .await?;
                     marked += 1;
+                    txn.commit().await?;
+                    announce::event_changed(state, &event, EventAction::DeadlineBreached, now)
+                        .await;
+                } else {
+                    txn.commit().await?;
                 }
-                txn.commit().await?;
             }
             if n < 200 {
                 break;
