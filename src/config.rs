@@ -74,6 +74,8 @@ pub struct ServerLimits {
     pub drain_period: Duration,
     /// Then: how long in-flight requests may take to finish.
     pub shutdown_timeout: Duration,
+    /// How often a WebSocket's session is checked again (logout or a disabled account closes it).
+    pub ws_recheck: Duration,
 }
 
 /// How long a request may wait on the database before it gives up with `UNAVAILABLE`, so a slow
@@ -334,6 +336,7 @@ impl Settings {
                 max_connections: 10_000,
                 drain_period: Duration::from_secs(5),
                 shutdown_timeout: Duration::from_secs(30),
+                ws_recheck: Duration::from_secs(30),
             },
             login: LoginPolicy {
                 slow_after: 3,

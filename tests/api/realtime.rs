@@ -160,20 +160,21 @@ async fn consoles_hear_every_change_they_may_see_and_nothing_else() {
     );
 }
 
+fn close_code(message: Option<Value>) -> Option<u64> {
+    let message = message?;
+    assert_eq!(message["type"], "closed", "{message}");
+    message["code"].as_u64()
+}
+
 #[tokio::test]
-async fn a_socket_without_a_valid_token_is_closed() {
-    let app = spawn_app().await;
+async fn a_socket_without_a_valid_token_is_closed_with_the_protocol_codes() {
+    let app = spawn_app_with(|s| s.server.ws_recheck = Duration::from_millis(500)).await;
     let mut socket = connect(&app).await;
-    send(
-        &mut socket,
-        json!({"type": "connection_init", "payload": {"Authorization": "Bearer forged"}}),
-    )
-    .await;
-    let closed = next(&mut socket, Duration::from_secs(5)).await;
+    let forged = json!({"type": "connection_init", "payload": {"Authorization": "Bearer forged"}});
+    send(&mut socket, forged).await;
     assert_eq!(
-        closed.as_ref().map(|c| c["type"].clone()),
-        Some(json!("closed")),
-        "{closed:?}"
+        close_code(next(&mut socket, Duration::from_secs(5)).await),
+        Some(4403)
     );
     let mut socket = connect(&app).await;
     send(
@@ -181,11 +182,17 @@ async fn a_socket_without_a_valid_token_is_closed() {
         json!({"type": "connection_init", "payload": {}}),
     )
     .await;
-    let closed = next(&mut socket, Duration::from_secs(5)).await;
     assert_eq!(
-        closed.as_ref().map(|c| c["type"].clone()),
-        Some(json!("closed")),
-        "{closed:?}"
+        close_code(next(&mut socket, Duration::from_secs(5)).await),
+        Some(4403)
+    );
+    // Subscribing before the acknowledgement.
+    let mut socket = connect(&app).await;
+    let early = json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { eventChanged { at } }"}});
+    send(&mut socket, early).await;
+    assert_eq!(
+        close_code(next(&mut socket, Duration::from_secs(5)).await),
+        Some(4401)
     );
     // A region outside the caller's scope is refused.
     let w = world(&app).await;
@@ -196,6 +203,21 @@ async fn a_socket_without_a_valid_token_is_closed() {
     assert_eq!(
         refused["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
         "{refused}"
+    );
+    // Logging out closes a live socket at the next check.
+    let session = app.login("13900000004", PASSWORD).await;
+    let mut socket = subscribed(&app, &session.access, None).await;
+    let out = app
+        .gql(
+            Some(&session.access),
+            "mutation($r: String) { logout(refreshToken: $r) }",
+            json!({"r": session.refresh}),
+        )
+        .await;
+    assert_ok(&out);
+    assert_eq!(
+        close_code(next(&mut socket, Duration::from_secs(5)).await),
+        Some(4403)
     );
 }
 
