@@ -7,19 +7,28 @@ fn conformance_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/conformance")
 }
 
+/// Is an npm package of `scripts/conformance` installed? scripts/test installs them; under CI a
+/// missing one fails the test instead of skipping it.
+fn tool_installed(package: &str) -> bool {
+    let dir = conformance_dir();
+    if dir.join("node_modules").join(package).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{package} is not installed in {}: run scripts/test",
+        dir.display()
+    );
+    eprintln!("skipped: run `npm ci` in scripts/conformance (scripts/test does)");
+    false
+}
+
 #[tokio::test]
 async fn the_graphql_over_http_audit_passes_every_must_and_should() {
-    let dir = conformance_dir();
-    if !dir.join("node_modules/graphql-http").exists() {
-        // scripts/test installs it; CI must never skip.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "graphql-http is not installed in {}: run scripts/test",
-            dir.display()
-        );
-        eprintln!("skipped: run `npm ci` in scripts/conformance (scripts/test does) to audit");
+    if !tool_installed("graphql-http") {
         return;
     }
+    let dir = conformance_dir();
     let app = spawn_app().await;
     let out = tokio::process::Command::new("node")
         .arg(dir.join("graphql-http-audit.mjs"))
@@ -240,16 +249,10 @@ async fn a_bad_scalar_inside_an_input_names_its_field() {
 
 #[tokio::test]
 async fn a_third_party_client_drives_report_to_close_with_a_photo() {
-    let dir = conformance_dir();
-    if !dir.join("node_modules/@urql/core").exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "@urql/core is not installed in {}: run scripts/test",
-            dir.display()
-        );
-        eprintln!("skipped: run `npm ci` in scripts/conformance (scripts/test does)");
+    if !tool_installed("@urql/core") {
         return;
     }
+    let dir = conformance_dir();
     let data = std::sync::Arc::new(tempfile::tempdir().unwrap());
     let url = fresh_database(data.path()).await;
     let seeded = crate::cli::gridhub(data.path(), &url)
@@ -259,13 +262,7 @@ async fn a_third_party_client_drives_report_to_close_with_a_photo() {
         .unwrap();
     assert!(seeded.success());
     let port = free_port();
-    let mut server = crate::cli::gridhub(data.path(), &url)
-        .env("GRIDHUB_BIND", format!("127.0.0.1:{port}"))
-        .env("GRIDHUB_WORKERS", "2")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = serve_on(crate::cli::gridhub(data.path(), &url), port);
     let base = format!("http://127.0.0.1:{port}");
     assert!(wait_ready(&base).await, "server did not come up");
     let out = tokio::process::Command::new("node")

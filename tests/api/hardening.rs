@@ -5,19 +5,6 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-async fn post_raw(app: &TestApp, content_type: &str, body: Vec<u8>) -> (u16, Value) {
-    let res = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 async fn multipart_operations(app: &TestApp, operations: String, map: &str) -> (u16, Value) {
     let form = reqwest::multipart::Form::new()
         .text("operations", operations)
@@ -371,16 +358,9 @@ async fn sigterm_drains_keep_alive_clients_and_leaves_no_request_unanswered() {
     let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
     let url = fresh_database(dir.path()).await;
     let port = free_port();
-    let mut child = crate::cli::gridhub(dir.path(), &url)
-        .env("GRIDHUB_BIND", format!("127.0.0.1:{port}"))
-        .env("GRIDHUB_DRAIN_SECS", "2")
-        .env("GRIDHUB_WORKERS", "2")
-        // Thirty-two clients on one address would exhaust the anonymous budget.
-        .env("GRIDHUB_RATE_ANON_PER_SEC", "0")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = crate::cli::gridhub(dir.path(), &url);
+    server.env("GRIDHUB_DRAIN_SECS", "2");
+    let mut child = serve_on(server, port);
     let base = format!("http://127.0.0.1:{port}");
     let probe = reqwest::Client::new();
     assert!(wait_ready(&base).await, "server did not come up");
@@ -503,15 +483,8 @@ async fn a_flood_of_slow_connections_under_a_low_file_limit_wedges_nothing() {
             cmd.env(key, value);
         }
     }
-    let mut child = cmd
-        .env("GRIDHUB_BIND", format!("127.0.0.1:{port}"))
-        .env("GRIDHUB_WORKERS", "2")
-        .env("GRIDHUB_BODY_IDLE_TIMEOUT_SECS", "2")
-        .env("GRIDHUB_RATE_ANON_PER_SEC", "0")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    cmd.env("GRIDHUB_BODY_IDLE_TIMEOUT_SECS", "2");
+    let mut child = serve_on(cmd, port);
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))

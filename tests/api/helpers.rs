@@ -506,3 +506,30 @@ pub async fn wait_ready(base: &str) -> bool {
     }
     false
 }
+
+/// Starts `gridhub serve` from a prepared command (data dir, database, secrets) on `port`, with
+/// two workers, budgets off and its output discarded.
+pub fn serve_on(mut cmd: std::process::Command, port: u16) -> std::process::Child {
+    cmd.env("GRIDHUB_BIND", format!("127.0.0.1:{port}"))
+        .env("GRIDHUB_WORKERS", "2")
+        .env("GRIDHUB_RATE_ANON_PER_SEC", "0")
+        .env("GRIDHUB_RATE_ACCOUNT_PER_SEC", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start gridhub")
+}
+
+/// POSTs a raw body with a content type: status and JSON body (null when not JSON).
+pub async fn post_raw(app: &TestApp, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    let res = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}

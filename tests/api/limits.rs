@@ -2,19 +2,6 @@
 use crate::helpers::*;
 use serde_json::{Value, json};
 
-async fn post_raw(app: &TestApp, content_type: &str, body: Vec<u8>) -> (u16, Value) {
-    let res = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn depth_and_complexity_are_bounded() {
     let app = spawn_app().await;
