@@ -9,6 +9,8 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuil
 pub mod account;
 /// `auditLog`.
 pub mod audit;
+/// `dashboard`: figures for admins.
+pub mod dashboard;
 /// Gives every error `extensions.code` and the request id; counts errors by code.
 pub mod errors;
 /// Events: reporting, workflow, lists, duplicates, deadlines, leaderboard.
@@ -43,6 +45,7 @@ pub struct QueryRoot(
     event::EventQuery,
     labels::LabelQuery,
     service_item::ServiceQuery,
+    dashboard::DashboardQuery,
 );
 
 #[derive(MergedObject, Default)]
