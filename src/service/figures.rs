@@ -329,3 +329,94 @@ pub async fn start_export(
     .await?;
     Ok(Export { cohort, rows, now })
 }
+
+/// The export's header row (zh-CN), in the order of `export_cells`.
+pub const EXPORT_HEADERS: [&str; 17] = [
+    "事件编号",
+    "标题",
+    "类别",
+    "状态",
+    "网格",
+    "社区",
+    "上报人类型",
+    "上报时间",
+    "受理时限",
+    "受理是否按时",
+    "方案时限",
+    "方案是否按时",
+    "办结时限",
+    "办结是否按时",
+    "承办单位",
+    "结案时间",
+    "满意度",
+];
+
+/// An instant as an Asia/Shanghai wall-clock time.
+fn shanghai_time(at: DateTime<Utc>) -> String {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    at.with_timezone(&offset)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+fn label_of<T: Labelled>(code: &str) -> AppResult<&'static str> {
+    T::all()
+        .iter()
+        .find(|v| v.code() == code)
+        .map(|v| v.label())
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("unknown {} code {code:?}", T::ENUM))
+        })
+}
+
+/// One exported event as CSV cells: zh-CN labels, Asia/Shanghai times, never the reporter's
+/// name or phone, every cell neutralised against formulas.
+pub fn export_cells(
+    row: &store::ExportRow,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<String>> {
+    use crate::domain::event::{Clock, deadline_status};
+    use crate::domain::figures::neutralise_cell;
+    let clock = |due_at, met_at, minutes: i32| {
+        let status = deadline_status(
+            Clock {
+                due_at,
+                met_at,
+                minutes: i64::from(minutes),
+            },
+            now,
+            row.suspended_at,
+        );
+        (shanghai_time(due_at), status.label().to_owned())
+    };
+    let (accept_due, accept) = clock(row.accept_due_at, row.accept_met_at, row.accept_minutes);
+    let (plan_due, plan) = clock(row.plan_due_at, row.plan_met_at, row.plan_minutes);
+    let (close_due, close) = clock(row.close_due_at, row.close_met_at, row.close_minutes);
+    let closed_at = match (row.state.as_str(), row.close_met_at) {
+        ("CLOSED", Some(at)) => shanghai_time(at),
+        _ => String::new(),
+    };
+    let cells = [
+        row.id.to_string(),
+        row.title.clone(),
+        label_of::<EventCategory>(&row.category)?.to_owned(),
+        label_of::<EventState>(&row.state)?.to_owned(),
+        row.grid.clone(),
+        row.community.clone().unwrap_or_default(),
+        label_of::<ReporterKind>(&row.reporter_kind)?.to_owned(),
+        shanghai_time(row.reported_at),
+        accept_due,
+        accept,
+        plan_due,
+        plan,
+        close_due,
+        close,
+        row.unit.clone().unwrap_or_default(),
+        closed_at,
+        row.satisfaction.map(|s| s.to_string()).unwrap_or_default(),
+    ];
+    Ok(cells
+        .iter()
+        .map(|c| neutralise_cell(c).into_owned())
+        .collect())
+}
