@@ -36,6 +36,14 @@ fn answer(err: AppError, rid: &str) -> HttpResponse {
         AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::BadUserInput { field, message } => {
+            return HttpResponse::BadRequest().json(serde_json::json!({
+                "errors": [{
+                    "message": message,
+                    "extensions": { "code": "BAD_USER_INPUT", "field": field, "requestId": rid }
+                }]
+            }));
+        }
         _ => StatusCode::BAD_REQUEST,
     };
     refuse(status, err.code(), &err.message(), rid)

@@ -364,17 +364,12 @@ fn label_of<T: Labelled>(code: &str) -> AppResult<&'static str> {
         .iter()
         .find(|v| v.code() == code)
         .map(|v| v.label())
-        .ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!("unknown {} code {code:?}", T::ENUM))
-        })
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown {} code {code:?}", T::ENUM)))
 }
 
 /// One exported event as CSV cells: zh-CN labels, Asia/Shanghai times, never the reporter's
 /// name or phone, every cell neutralised against formulas.
-pub fn export_cells(
-    row: &store::ExportRow,
-    now: DateTime<Utc>,
-) -> AppResult<Vec<String>> {
+pub fn export_cells(row: &store::ExportRow, now: DateTime<Utc>) -> AppResult<Vec<String>> {
     use crate::domain::event::{Clock, deadline_status};
     use crate::domain::figures::neutralise_cell;
     let clock = |due_at, met_at, minutes: i32| {

@@ -428,3 +428,266 @@ async fn the_dashboard_is_for_staff_in_scope_over_a_sane_window() {
         .await;
     assert_code(&body, "BAD_USER_INPUT");
 }
+
+/// GETs the export; (status, body bytes).
+async fn export(app: &TestApp, token: Option<&str>, query: &str) -> (u16, Vec<u8>) {
+    let mut req = app
+        .client
+        .get(format!("{}/exports/events.csv?{query}", app.address));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    (status, res.bytes().await.expect("body").to_vec())
+}
+
+/// The CSV's records after the header (the BOM stripped).
+fn records(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::str::from_utf8(&bytes[3..]).expect("UTF-8");
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+async fn report_in(app: &TestApp, token: &str, grid: &str, title: &str, category: &str) -> String {
+    let body = app
+        .gql(
+            Some(token),
+            "mutation($i:ReportInput!){reportEvent(input:$i){id}}",
+            json!({"i": {
+                "clientId": uuid::Uuid::now_v7(), "category": category, "title": title,
+                "description": "巡查发现", "location": {"lat": 22.76, "lng": 112.96},
+                "capturedAt": (app.state.now() - Duration::minutes(1)).to_rfc3339(),
+                "gridId": grid}}),
+        )
+        .await;
+    assert_ok(&body);
+    body["data"]["reportEvent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_export_opens_right_in_excel_and_holds_what_the_list_holds() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let worker = w.c1_worker.access.as_str();
+    let plain = report_in(&app, worker, &w.g1, "井盖松动", "SAFETY_HAZARD").await;
+    let formula = "=HYPERLINK(\"http://evil.example\",\"点我\")";
+    report_in(&app, worker, &w.g1, formula, "SANITATION").await;
+    report_in(&app, worker, &w.g1, "@SUM(1+1)", "SANITATION").await;
+    // Another community's event stays out of 新华社区's export.
+    report_in(&app, &w.admin.access, &w.g2, "凤凰的事件", "SANITATION").await;
+    for m in ["acceptEvent", "startEvent"] {
+        let body = app
+            .gql(
+                Some(worker),
+                &format!("mutation($id:UUID!){{{m}(id:$id){{state}}}}"),
+                json!({"id": plain}),
+            )
+            .await;
+        assert_ok(&body);
+    }
+    for q in [
+        "mutation($id:UUID!){resolveEvent(id:$id,result:\"已处理\"){state}}",
+        "mutation($id:UUID!){closeEvent(id:$id,satisfaction:4){state}}",
+    ] {
+        assert_ok(&app.gql(Some(worker), q, json!({"id": plain})).await);
+    }
+    let today = shanghai_day(app.state.now());
+    let window = format!(
+        "regionId={}&from={}&to={}",
+        w.c1,
+        today - Duration::days(6),
+        today
+    );
+
+    let (status, bytes) = export(&app, Some(worker), &window).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "a UTF-8 BOM first");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    assert!(text.ends_with("\r\n"));
+    assert!(
+        !text.replace("\r\n", "").contains('\n'),
+        "CRLF line ends only"
+    );
+    let header_line = text.split("\r\n").next().unwrap();
+    assert_eq!(
+        header_line,
+        "事件编号,标题,类别,状态,网格,社区,上报人类型,上报时间,受理时限,受理是否按时,方案时限,方案是否按时,办结时限,办结是否按时,承办单位,结案时间,满意度"
+    );
+    let (header, rows) = records(&bytes);
+    assert_eq!(header.len(), 17);
+    let (lo, hi) = bounds(today - Duration::days(6), today);
+    let listed = listed(
+        &app,
+        worker,
+        &w.c1,
+        today - Duration::days(6),
+        today,
+        json!({}),
+    )
+    .await;
+    assert_eq!(rows.len(), listed.len());
+    assert_eq!(rows.len(), 3);
+    let _ = (lo, hi);
+    // Newest first, as the list.
+    let ids: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    let list_ids: Vec<&str> = listed.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, list_ids);
+    // Formulas are neutralised: the cell is text to Excel.
+    let titles: Vec<&str> = rows.iter().map(|r| r[1].as_str()).collect();
+    assert!(
+        titles.contains(&format!("'{formula}").as_str()),
+        "{titles:?}"
+    );
+    assert!(titles.contains(&"'@SUM(1+1)"), "{titles:?}");
+    assert!(titles.contains(&"井盖松动"));
+    assert!(!text.contains(",=HYPERLINK") && !text.contains("\"=HYPERLINK"));
+    // zh-CN labels, Shanghai times, the clocks and the close.
+    let closed = rows.iter().find(|r| r[0] == plain).unwrap();
+    assert_eq!(closed[2], "安全隐患");
+    assert_eq!(closed[3], "已结案");
+    assert_eq!(closed[4], "新华第一网格");
+    assert_eq!(closed[5], "新华社区");
+    assert_eq!(closed[6], "工作人员");
+    assert!(closed[7].starts_with(&today.to_string()), "{}", closed[7]);
+    assert_eq!(
+        (closed[9].as_str(), closed[11].as_str(), closed[13].as_str()),
+        ("按时", "按时", "按时")
+    );
+    assert!(!closed[15].is_empty());
+    assert_eq!(closed[16], "4");
+    let open = rows.iter().find(|r| r[0] != plain).unwrap();
+    assert_eq!(open[3], "已上报");
+    assert_eq!(open[15], "");
+    // Never the reporter's phone or name.
+    assert!(!text.contains("13900000004"));
+
+    // Filters: one state, one category.
+    let (_, bytes) = export(&app, Some(worker), &format!("{window}&state=CLOSED")).await;
+    assert_eq!(records(&bytes).1.len(), 1);
+    let (_, bytes) = export(&app, Some(worker), &format!("{window}&category=SANITATION")).await;
+    assert_eq!(records(&bytes).1.len(), 2);
+    let (_, bytes) = export(&app, Some(worker), &format!("{window}&category=FIRE_RISK")).await;
+    let (header, rows) = records(&bytes);
+    assert_eq!((header.len(), rows.len()), (17, 0));
+
+    // Each export is audited: who, which region, window and filters, how many rows.
+    use gridhub::store::entity::audit_log;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let entries = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("EXPORT_EVENTS"))
+        .order_by_asc(audit_log::Column::At)
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 4);
+    let first = &entries[0];
+    assert_eq!(
+        first.actor_id.map(|a| a.to_string()),
+        Some(w.c1_worker.account_id.clone())
+    );
+    assert_eq!(first.region_id.map(|r| r.to_string()), Some(w.c1.clone()));
+    let detail: Value = serde_json::from_str(first.detail.as_deref().unwrap()).unwrap();
+    assert_eq!(detail["rows"], 3);
+    assert_eq!(detail["from"], (today - Duration::days(6)).to_string());
+    let filtered: Value = serde_json::from_str(entries[1].detail.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        (filtered["state"].as_str(), filtered["rows"].as_i64()),
+        (Some("CLOSED"), Some(1))
+    );
+}
+
+#[tokio::test]
+async fn the_export_is_for_staff_in_scope_with_a_token() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let q = |region: &str| format!("regionId={region}&from=2026-10-01&to=2026-11-02");
+    let (status, _) = export(&app, None, &q(&w.c1)).await;
+    assert_eq!(status, 401);
+    let (status, _) = export(&app, Some("not-a-token"), &q(&w.c1)).await;
+    assert_eq!(status, 401);
+    // Another community's worker, another sub-district's admin: 404.
+    let (status, _) = export(&app, Some(&w.c1_worker.access), &q(&w.c2)).await;
+    assert_eq!(status, 404);
+    let (status, _) = export(&app, Some(&w.sd2_admin.access), &q(&w.c1)).await;
+    assert_eq!(status, 404);
+    // Grid members and liaisons take no exports: 403.
+    let (status, _) = export(&app, Some(&w.g1_member.access), &q(&w.g1)).await;
+    assert_eq!(status, 403);
+    let (status, _) = export(&app, Some(&w.c1_liaison.access), &q(&w.c1)).await;
+    assert_eq!(status, 403);
+    // A wrong window or filter: 400 naming the field.
+    let (status, body) = export(
+        &app,
+        Some(&w.c1_worker.access),
+        &format!("regionId={}&from=2026-11-02&to=2026-10-01", w.c1),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["field"], "to");
+    let (status, _) = export(
+        &app,
+        Some(&w.c1_worker.access),
+        &format!("{}&state=NOPE", q(&w.c1)),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = export(&app, Some(&w.c1_worker.access), &q(&w.c1)).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn the_export_pages_through_more_rows_than_one_statement_reads() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let worker = w.c1_worker.access.as_str();
+    let id = report_in(&app, worker, &w.g1, "井盖松动", "SAFETY_HAZARD").await;
+    let row = gridhub::store::event::find_unscoped(&app.state.db, id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    // 1,200 copies, four to each instant: pages (500 rows) break inside groups of equal
+    // report times, which the keyset's id settles.
+    for n in 0..1200i64 {
+        let mut copy = row.clone();
+        copy.id = uuid::Uuid::now_v7();
+        copy.payload_hash = format!("{}-{n}", row.payload_hash);
+        copy.reported_at = row.reported_at - Duration::seconds(n / 4);
+        gridhub::store::event::insert(&app.state.db, copy)
+            .await
+            .unwrap();
+    }
+    let today = shanghai_day(app.state.now());
+    let (status, bytes) = export(
+        &app,
+        Some(worker),
+        &format!(
+            "regionId={}&from={}&to={}",
+            w.c1,
+            today - Duration::days(1),
+            today
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, rows) = records(&bytes);
+    assert_eq!(rows.len(), 1201);
+    let unique: std::collections::HashSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(unique.len(), 1201);
+    let body = dashboard(&app, worker, &w.c1, today - Duration::days(1), today).await;
+    assert_eq!(body["data"]["dashboard"]["events"]["total"], 1201);
+}
