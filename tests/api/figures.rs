@@ -665,7 +665,7 @@ async fn the_export_pages_through_more_rows_than_one_statement_reads() {
     for n in 0..1200i64 {
         let mut copy = row.clone();
         copy.id = uuid::Uuid::now_v7();
-        copy.payload_hash = format!("{}-{n}", row.payload_hash);
+        copy.payload_hash = format!("{0}{0}", copy.id.simple()); // 64 characters
         copy.reported_at = row.reported_at - Duration::seconds(n / 4);
         gridhub::store::event::insert(&app.state.db, copy)
             .await
