@@ -10,6 +10,8 @@
 
 /// Events: who reaches which, and who may take each workflow step.
 pub mod event;
+/// Figures (dashboard, export): who sees them, for which region.
+pub mod figures;
 /// The caller, its scope, and the one function that resolves them.
 pub mod principal;
 /// Residents: who sees which.

@@ -2,6 +2,8 @@
 
 /// Events: categories, states, the workflow, deadlines, geometry.
 pub mod event;
+/// Figures for admins: the window of days, CSV cell neutralising.
+pub mod figures;
 /// Display labels (zh-CN) of every enum the API serves.
 pub mod labels;
 /// Keyset pagination: page sizes and opaque cursors.

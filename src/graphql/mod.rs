@@ -9,6 +9,8 @@ use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBui
 pub mod account;
 /// `auditLog`.
 pub mod audit;
+/// `dashboard`: figures for admins.
+pub mod dashboard;
 /// Gives every error `extensions.code` and the request id; counts errors by code.
 pub mod errors;
 /// Events: reporting, workflow, lists, duplicates, deadlines, leaderboard.
@@ -47,6 +49,7 @@ pub struct QueryRoot(
     event::EventQuery,
     labels::LabelQuery,
     service_item::ServiceQuery,
+    dashboard::DashboardQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 
 /// Request bodies: JSON and multipart, bounded in size and time.
 pub mod body;
+/// `GET /exports/events.csv`: the audited, streamed CSV export of events.
+pub mod export;
 /// `POST /graphql`, `GET /graphql`.
 pub mod graphql;
 /// `/healthz`, `/readyz`, `/metrics`.
@@ -35,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/graphql", web::get().to(graphql::get))
         .route("/photos/{id}", web::get().to(photos::get))
+        .route("/exports/events.csv", web::get().to(export::events_csv))
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics));

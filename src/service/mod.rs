@@ -9,6 +9,8 @@ pub mod announce;
 pub mod audit;
 /// Events: reporting, the handling workflow, deadlines, duplicates, points.
 pub mod event;
+/// Figures for admins: the dashboard's blocks, the audited CSV export.
+pub mod figures;
 /// Grid members and member units with their committees.
 pub mod people;
 /// Photos: checks, content-addressed storage, access.

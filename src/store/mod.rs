@@ -15,6 +15,8 @@ pub mod blobs;
 pub mod column;
 pub mod entity;
 pub mod event;
+/// Figures for admins in grouped SQL, and the export's keyset pages.
+pub mod figures;
 pub mod grid_member;
 pub mod member_unit;
 pub mod photo;

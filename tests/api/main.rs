@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod conformance;
 mod events;
+mod figures;
 mod hardening;
 mod limits;
 mod ops;

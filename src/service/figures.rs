@@ -1,0 +1,417 @@
+//! Figures for admins: the dashboard's blocks and the CSV export of events. Access is decided by
+//! `access::figures`; every figure is one grouped statement in `store::figures`.
+use crate::access::figures::figures_within;
+use crate::access::resident::ResidentReach;
+use crate::access::{Actor, Principal, Scope};
+use crate::domain::event::{DeadlineStage, EventCategory, EventSource, EventState, ReporterKind};
+use crate::domain::figures::Window;
+use crate::domain::labels::Labelled;
+use crate::error::{AppError, AppResult};
+use crate::service::audit::{self, Entry, Outcome};
+use crate::state::AppState;
+use crate::store::figures::{self as store, Cohort, Dimension};
+use crate::store::region::{self, RegionRow};
+use crate::store::service_item::{self as items, Figures};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// What one dashboard covers: a region in the caller's scope and a window of days.
+#[derive(Debug, Clone)]
+pub struct DashboardScope {
+    pub region: RegionRow,
+    pub window: Window,
+    pub within: Scope,
+    /// The caller may see residents (counts by tag are shown only then).
+    pub sees_residents: bool,
+    /// The instant the figures are taken at (overdue now, pending clocks).
+    pub now: DateTime<Utc>,
+}
+
+impl DashboardScope {
+    pub fn cohort(&self) -> Cohort {
+        Cohort {
+            within: self.within.clone(),
+            start: self.window.start(),
+            end: self.window.end(),
+            state: None,
+            category: None,
+        }
+    }
+}
+
+/// The region and window, checked: the window first (`BAD_USER_INPUT`), then who may see
+/// figures (`FORBIDDEN`), then the region (`NOT_FOUND` outside the caller's scope).
+async fn figures_region(
+    state: &AppState,
+    me: &Principal,
+    region_id: Uuid,
+) -> AppResult<(RegionRow, Scope)> {
+    let region = region::find_unscoped(&state.db, region_id).await?;
+    let within = figures_within(me, region.as_ref().map(|r| r.path.as_str()))?;
+    let region = region.ok_or_else(|| AppError::not_found("regionId: 区域"))?;
+    Ok((region, within))
+}
+
+pub async fn dashboard(
+    state: &AppState,
+    actor: &Actor,
+    region_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<DashboardScope> {
+    let window = Window::parse(from, to)?;
+    let me = &actor.principal;
+    let (region, within) = figures_region(state, me, region_id).await?;
+    Ok(DashboardScope {
+        region,
+        window,
+        within,
+        sees_residents: ResidentReach::to_view(me).is_ok(),
+        now: state.now(),
+    })
+}
+
+/// A count of one enum value, with its code and zh-CN label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Count {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub count: i64,
+}
+
+/// Every value of `T`, in the enum's order, with its count (0 when absent). A stored code that
+/// is not a value of `T` is `INTERNAL`.
+fn counts_of<T: Labelled>(rows: Vec<(String, i64)>) -> AppResult<Vec<Count>> {
+    let mut by_code: HashMap<String, i64> = rows.into_iter().collect();
+    let out = T::all()
+        .iter()
+        .map(|v| Count {
+            key: v.code(),
+            label: v.label(),
+            count: by_code.remove(v.code()).unwrap_or(0),
+        })
+        .collect();
+    if let Some(code) = by_code.keys().next() {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "unknown {} code {code:?} in the event table",
+            T::ENUM
+        )));
+    }
+    Ok(out)
+}
+
+/// The events block: totals, counts by state, category, source and reporter kind, overdue now,
+/// the median minutes from report to close.
+#[derive(Debug, Clone)]
+pub struct EventFigures {
+    pub total: i64,
+    pub by_state: Vec<Count>,
+    pub by_category: Vec<Count>,
+    pub by_source: Vec<Count>,
+    pub by_reporter_kind: Vec<Count>,
+    pub overdue_now: i64,
+    pub median_close_minutes: Option<f64>,
+}
+
+pub async fn event_figures(state: &AppState, scope: &DashboardScope) -> AppResult<EventFigures> {
+    let db = &state.db;
+    let cohort = scope.cohort();
+    let totals = store::totals(db, &cohort, scope.now).await?;
+    let median = store::median_close_seconds(db, &cohort).await?;
+    Ok(EventFigures {
+        total: totals.total,
+        by_state: counts_of::<EventState>(store::count_by(db, &cohort, Dimension::State).await?)?,
+        by_category: counts_of::<EventCategory>(
+            store::count_by(db, &cohort, Dimension::Category).await?,
+        )?,
+        by_source: counts_of::<EventSource>(
+            store::count_by(db, &cohort, Dimension::Source).await?,
+        )?,
+        by_reporter_kind: counts_of::<ReporterKind>(
+            store::count_by(db, &cohort, Dimension::ReporterKind).await?,
+        )?,
+        overdue_now: totals.overdue_now,
+        median_close_minutes: median.map(|secs| (secs / 60.0 * 10.0).round() / 10.0),
+    })
+}
+
+/// One clock over the cohort.
+#[derive(Debug, Clone)]
+pub struct DeadlineFigures {
+    pub stage: DeadlineStage,
+    pub met: i64,
+    pub breached: i64,
+    pub pending: i64,
+    /// met / (met + breached); `None` when no clock has been decided yet.
+    pub on_time_rate: Option<f64>,
+}
+
+pub async fn deadline_figures(
+    state: &AppState,
+    scope: &DashboardScope,
+) -> AppResult<Vec<DeadlineFigures>> {
+    let totals = store::totals(&state.db, &scope.cohort(), scope.now).await?;
+    Ok(totals
+        .deadlines
+        .into_iter()
+        .map(|(stage, met, breached)| DeadlineFigures {
+            stage,
+            met,
+            breached,
+            pending: totals.total - met - breached,
+            on_time_rate: (met + breached > 0).then(|| met as f64 / (met + breached) as f64),
+        })
+        .collect())
+}
+
+/// The busiest grids: (grid, events), most first.
+pub async fn busiest_grids(
+    state: &AppState,
+    scope: &DashboardScope,
+    first: i32,
+) -> AppResult<Vec<(RegionRow, i64)>> {
+    if !(1..=100).contains(&first) {
+        return Err(AppError::bad_input("first", "first 须在 1 到 100 之间"));
+    }
+    let counts = store::busiest_grids(&state.db, &scope.cohort(), first as u64).await?;
+    let ids: Vec<Uuid> = counts.iter().map(|(id, _)| *id).collect();
+    let grids: HashMap<Uuid, RegionRow> = region::find_many(&state.db, &ids, &scope.within)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    Ok(counts
+        .into_iter()
+        .filter_map(|(id, n)| grids.get(&id).cloned().map(|g| (g, n)))
+        .collect())
+}
+
+/// Service claiming in the region's subtree over the window (the follow-through figures of its
+/// committees, added up).
+pub async fn service_figures(state: &AppState, scope: &DashboardScope) -> AppResult<Figures> {
+    let (committees, _) = items::follow_through(
+        &state.db,
+        &scope.within,
+        scope.window.start(),
+        scope.window.end(),
+    )
+    .await?;
+    Ok(committees
+        .into_iter()
+        .fold(Figures::default(), |mut sum, (_, f)| {
+            sum.items_posted += f.items_posted;
+            sum.claims_made += f.claims_made;
+            sum.claims_completed += f.claims_completed;
+            sum.claims_verified += f.claims_verified;
+            sum.claims_withdrawn += f.claims_withdrawn;
+            sum.claims_released += f.claims_released;
+            sum.people_served += f.people_served;
+            sum
+        }))
+}
+
+/// Residents in the region per tag, counts only; `None` for a caller who sees no residents.
+pub async fn residents_by_tag(
+    state: &AppState,
+    scope: &DashboardScope,
+) -> AppResult<Option<Vec<Count>>> {
+    if !scope.sees_residents {
+        return Ok(None);
+    }
+    let rows = store::residents_by_tag(&state.db, &scope.within).await?;
+    Ok(Some(
+        rows.into_iter()
+            .map(|(tag, count)| Count {
+                key: tag.code(),
+                label: tag.label(),
+                count,
+            })
+            .collect(),
+    ))
+}
+
+/// One day of the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Day {
+    pub day: NaiveDate,
+    pub reported: i64,
+    pub closed: i64,
+    pub breached: i64,
+}
+
+/// One entry per day of the window, days with nothing included.
+pub async fn daily(state: &AppState, scope: &DashboardScope) -> AppResult<Vec<Day>> {
+    let figures = store::daily(&state.db, &scope.cohort(), scope.now).await?;
+    let mut days: Vec<Day> = scope
+        .window
+        .days()
+        .into_iter()
+        .map(|day| Day {
+            day,
+            reported: 0,
+            closed: 0,
+            breached: 0,
+        })
+        .collect();
+    let index = |d: NaiveDate| (d - scope.window.from).num_days();
+    let mut add = |list: Vec<(NaiveDate, i64)>, pick: fn(&mut Day) -> &mut i64| {
+        for (d, n) in list {
+            if let Some(day) = usize::try_from(index(d)).ok().and_then(|i| days.get_mut(i)) {
+                *pick(day) += n;
+            }
+        }
+    };
+    add(figures.reported, |d| &mut d.reported);
+    add(figures.closed, |d| &mut d.closed);
+    add(figures.breached, |d| &mut d.breached);
+    Ok(days)
+}
+
+/// What one CSV export takes: a region and window, optionally one state and one category.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    pub region_id: Uuid,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub state: Option<EventState>,
+    pub category: Option<EventCategory>,
+}
+
+/// An export allowed and audited: the cohort to page through.
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub cohort: Cohort,
+    pub rows: i64,
+    pub now: DateTime<Utc>,
+}
+
+/// Checks the caller and the window, counts the rows and writes the audit entry (who took
+/// which rows, PIPL) before anything is sent. Events reported after this moment are left out,
+/// so the count holds while the pages stream.
+pub async fn start_export(
+    state: &AppState,
+    actor: &Actor,
+    request: &ExportRequest,
+) -> AppResult<Export> {
+    let window = Window::parse(request.from, request.to)?;
+    let me = &actor.principal;
+    let (region, within) = figures_region(state, me, request.region_id).await?;
+    let now = state.now();
+    let cohort = Cohort {
+        within,
+        start: window.start(),
+        end: window.end().min(now + chrono::Duration::seconds(1)),
+        state: request.state,
+        category: request.category,
+    };
+    let rows = store::count(&state.db, &cohort).await?;
+    audit::record(
+        &state.db,
+        Some(actor),
+        now,
+        Entry {
+            action: "EXPORT_EVENTS",
+            target_type: "region",
+            target_id: Some(region.id),
+            region_id: Some(region.id),
+            outcome: Outcome::Success,
+            detail: Some(json!({
+                "from": request.from,
+                "to": request.to,
+                "state": request.state.map(|s| s.as_str()),
+                "category": request.category.map(|c| c.as_str()),
+                "rows": rows,
+            })),
+        },
+    )
+    .await?;
+    Ok(Export { cohort, rows, now })
+}
+
+/// The export's header row (zh-CN), in the order of `export_cells`.
+pub const EXPORT_HEADERS: [&str; 17] = [
+    "事件编号",
+    "标题",
+    "类别",
+    "状态",
+    "网格",
+    "社区",
+    "上报人类型",
+    "上报时间",
+    "受理时限",
+    "受理是否按时",
+    "方案时限",
+    "方案是否按时",
+    "办结时限",
+    "办结是否按时",
+    "承办单位",
+    "结案时间",
+    "满意度",
+];
+
+/// An instant as an Asia/Shanghai wall-clock time.
+fn shanghai_time(at: DateTime<Utc>) -> String {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    at.with_timezone(&offset)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+fn label_of<T: Labelled>(code: &str) -> AppResult<&'static str> {
+    T::all()
+        .iter()
+        .find(|v| v.code() == code)
+        .map(|v| v.label())
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown {} code {code:?}", T::ENUM)))
+}
+
+/// One exported event as CSV cells: zh-CN labels, Asia/Shanghai times, never the reporter's
+/// name or phone, every cell neutralised against formulas.
+pub fn export_cells(row: &store::ExportRow, now: DateTime<Utc>) -> AppResult<Vec<String>> {
+    use crate::domain::event::{Clock, deadline_status};
+    use crate::domain::figures::neutralise_cell;
+    let clock = |due_at, met_at, minutes: i32| {
+        let status = deadline_status(
+            Clock {
+                due_at,
+                met_at,
+                minutes: i64::from(minutes),
+            },
+            now,
+            row.suspended_at,
+        );
+        (shanghai_time(due_at), status.label().to_owned())
+    };
+    let (accept_due, accept) = clock(row.accept_due_at, row.accept_met_at, row.accept_minutes);
+    let (plan_due, plan) = clock(row.plan_due_at, row.plan_met_at, row.plan_minutes);
+    let (close_due, close) = clock(row.close_due_at, row.close_met_at, row.close_minutes);
+    let closed_at = match (row.state.as_str(), row.close_met_at) {
+        ("CLOSED", Some(at)) => shanghai_time(at),
+        _ => String::new(),
+    };
+    let cells = [
+        row.id.to_string(),
+        row.title.clone(),
+        label_of::<EventCategory>(&row.category)?.to_owned(),
+        label_of::<EventState>(&row.state)?.to_owned(),
+        row.grid.clone(),
+        row.community.clone().unwrap_or_default(),
+        label_of::<ReporterKind>(&row.reporter_kind)?.to_owned(),
+        shanghai_time(row.reported_at),
+        accept_due,
+        accept,
+        plan_due,
+        plan,
+        close_due,
+        close,
+        row.unit.clone().unwrap_or_default(),
+        closed_at,
+        row.satisfaction.map(|s| s.to_string()).unwrap_or_default(),
+    ];
+    Ok(cells
+        .iter()
+        .map(|c| neutralise_cell(c).into_owned())
+        .collect())
+}

@@ -1,0 +1,473 @@
+//! Figures for admins, each computed in SQL (GROUP BY and conditional aggregates) over the
+//! events reported in a window in a region's subtree, and the export's keyset pages.
+//!
+//! The statements are written once with `?` placeholders and numbered for PostgreSQL; the few
+//! expressions the two backends spell differently (the Asia/Shanghai day of an instant, whole
+//! seconds since the epoch, the median) are chosen per backend and give equal answers.
+use crate::access::Scope;
+use crate::domain::event::{DeadlineStage, EventCategory, EventState};
+use crate::domain::resident::{ResidentTag, tag_pattern};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Statement, Value};
+use uuid::Uuid;
+
+/// Which events a figure covers: reported in `[start, end)` in grids under `within`, optionally
+/// narrowed to one state and one category (the export's filters).
+#[derive(Debug, Clone)]
+pub struct Cohort {
+    pub within: Scope,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub state: Option<EventState>,
+    pub category: Option<EventCategory>,
+}
+
+impl Cohort {
+    /// The `WHERE` condition on `event e`, with its values.
+    fn condition(&self) -> (String, Vec<Value>) {
+        let mut sql = String::from("e.reported_at >= ? AND e.reported_at < ?");
+        let mut values: Vec<Value> = vec![self.start.into(), self.end.into()];
+        if let Some(ranges) = self.within.path_ranges() {
+            if ranges.is_empty() {
+                sql.push_str(" AND 1 = 0");
+            } else {
+                let any: Vec<&str> = ranges.iter().map(|_| "(path >= ? AND path < ?)").collect();
+                sql.push_str(&format!(
+                    " AND e.grid_id IN (SELECT id FROM region WHERE {})",
+                    any.join(" OR ")
+                ));
+                for (lo, hi) in ranges {
+                    values.push(lo.into());
+                    values.push(hi.into());
+                }
+            }
+        }
+        if let Some(state) = self.state {
+            sql.push_str(" AND e.state = ?");
+            values.push(state.as_str().into());
+        }
+        if let Some(category) = self.category {
+            sql.push_str(" AND e.category = ?");
+            values.push(category.as_str().into());
+        }
+        (sql, values)
+    }
+}
+
+/// `?` placeholders become `$1…` on PostgreSQL. The statements here hold no `?` elsewhere.
+fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            let mut out = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    out.push_str(&format!("${n}"));
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+async fn rows(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<QueryResult>, DbErr> {
+    db.query_all_raw(statement(db.get_database_backend(), sql, values))
+        .await
+}
+
+/// The Asia/Shanghai calendar day (`YYYY-MM-DD`) of a timestamp column. Shanghai keeps UTC+8
+/// all year, so SQLite's fixed shift is exact.
+fn day_of(backend: DatabaseBackend, column: &str) -> String {
+    match backend {
+        DatabaseBackend::Postgres => {
+            format!("to_char({column} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')")
+        }
+        _ => format!("date({column}, '+8 hours')"),
+    }
+}
+
+/// Whole seconds since the epoch (fractions dropped on both backends).
+fn epoch_seconds(backend: DatabaseBackend, column: &str) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"),
+        _ => format!("CAST(strftime('%s', {column}) AS INTEGER)"),
+    }
+}
+
+fn columns(stage: DeadlineStage) -> (&'static str, &'static str) {
+    match stage {
+        DeadlineStage::Accept => ("e.accept_due_at", "e.accept_met_at"),
+        DeadlineStage::Plan => ("e.plan_due_at", "e.plan_met_at"),
+        DeadlineStage::Close => ("e.close_due_at", "e.close_met_at"),
+    }
+}
+
+/// The clock was met in time (as `domain::event::deadline_status` has it).
+fn met(stage: DeadlineStage) -> String {
+    let (due, met) = columns(stage);
+    format!("({met} IS NOT NULL AND {met} <= {due})")
+}
+
+/// The clock ran out: met late, or unmet and past due at `now` (bound as the next `?`; time
+/// stands still while suspended).
+fn breached(stage: DeadlineStage) -> String {
+    let (due, met) = columns(stage);
+    format!(
+        "(({met} IS NOT NULL AND {met} > {due}) OR ({met} IS NULL AND COALESCE(e.suspended_at, ?) > {due}))"
+    )
+}
+
+/// Some unmet clock past due at `now` (bound three times), as the list's `overdue` filter.
+const OVERDUE: &str = "(e.state <> 'SUSPENDED' AND ((e.accept_met_at IS NULL AND e.accept_due_at < ?) \
+     OR (e.plan_met_at IS NULL AND e.plan_due_at < ?) OR (e.close_met_at IS NULL AND e.close_due_at < ?)))";
+
+fn sum_if(condition: &str) -> String {
+    format!("COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)")
+}
+
+/// Totals of a cohort: how many, how many overdue now, and per clock (met, breached).
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    pub total: i64,
+    pub overdue_now: i64,
+    /// (stage, met, breached), in the order of `DeadlineStage::ALL`.
+    pub deadlines: Vec<(DeadlineStage, i64, i64)>,
+}
+
+/// One statement: conditional aggregates over the cohort.
+pub async fn totals(
+    db: &impl ConnectionTrait,
+    cohort: &Cohort,
+    now: DateTime<Utc>,
+) -> Result<Totals, DbErr> {
+    let (cond, cond_values) = cohort.condition();
+    let mut select = vec![
+        "COUNT(*) AS total".to_owned(),
+        format!("{} AS overdue", sum_if(OVERDUE)),
+    ];
+    let mut values: Vec<Value> = vec![now.into(), now.into(), now.into()];
+    for stage in DeadlineStage::ALL {
+        let code = stage.as_str().to_lowercase();
+        select.push(format!("{} AS {code}_met", sum_if(&met(*stage))));
+        select.push(format!("{} AS {code}_breached", sum_if(&breached(*stage))));
+        values.push(now.into());
+    }
+    values.extend(cond_values);
+    let sql = format!("SELECT {} FROM event e WHERE {cond}", select.join(", "));
+    let row = rows(db, &sql, values).await?.into_iter().next();
+    let Some(row) = row else {
+        return Ok(Totals::default());
+    };
+    let mut deadlines = Vec::new();
+    for stage in DeadlineStage::ALL {
+        let code = stage.as_str().to_lowercase();
+        deadlines.push((
+            *stage,
+            row.try_get::<i64>("", &format!("{code}_met"))?,
+            row.try_get::<i64>("", &format!("{code}_breached"))?,
+        ));
+    }
+    Ok(Totals {
+        total: row.try_get("", "total")?,
+        overdue_now: row.try_get("", "overdue")?,
+        deadlines,
+    })
+}
+
+/// What events are counted by.
+#[derive(Debug, Clone, Copy)]
+pub enum Dimension {
+    State,
+    Category,
+    Source,
+    ReporterKind,
+}
+
+impl Dimension {
+    fn column(self) -> &'static str {
+        match self {
+            Dimension::State => "e.state",
+            Dimension::Category => "e.category",
+            Dimension::Source => "e.source",
+            Dimension::ReporterKind => "e.reporter_kind",
+        }
+    }
+}
+
+/// (stored code, count) per value of `dimension` present in the cohort.
+pub async fn count_by(
+    db: &impl ConnectionTrait,
+    cohort: &Cohort,
+    dimension: Dimension,
+) -> Result<Vec<(String, i64)>, DbErr> {
+    let (cond, values) = cohort.condition();
+    let col = dimension.column();
+    let sql = format!("SELECT {col} AS k, COUNT(*) AS n FROM event e WHERE {cond} GROUP BY {col}");
+    rows(db, &sql, values)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("", "k")?, r.try_get("", "n")?)))
+        .collect()
+}
+
+/// The median, in whole seconds, from report to close of the cohort's closed events:
+/// `percentile_cont(0.5)` on PostgreSQL; on SQLite the mean of the one or two middle values of
+/// the ordered set (the same definition).
+pub async fn median_close_seconds(
+    db: &impl ConnectionTrait,
+    cohort: &Cohort,
+) -> Result<Option<f64>, DbErr> {
+    let backend = db.get_database_backend();
+    let (cond, values) = cohort.condition();
+    let secs = format!(
+        "{} - {}",
+        epoch_seconds(backend, "e.close_met_at"),
+        epoch_seconds(backend, "e.reported_at")
+    );
+    let closed = format!(
+        "SELECT {secs} AS secs FROM event e WHERE {cond} AND e.state = 'CLOSED' AND e.close_met_at IS NOT NULL"
+    );
+    let sql = match backend {
+        DatabaseBackend::Postgres => format!(
+            "SELECT CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) AS DOUBLE PRECISION) AS m FROM ({closed}) t"
+        ),
+        _ => format!(
+            "WITH t AS ({closed}) SELECT AVG(CAST(secs AS REAL)) AS m FROM (SELECT secs FROM t ORDER BY secs \
+             LIMIT 2 - (SELECT COUNT(*) FROM t) % 2 OFFSET ((SELECT COUNT(*) FROM t) - 1) / 2) middle"
+        ),
+    };
+    match rows(db, &sql, values).await?.into_iter().next() {
+        Some(row) => row.try_get::<Option<f64>>("", "m"),
+        None => Ok(None),
+    }
+}
+
+/// The grids with the most events in the cohort: (grid id, count), most first, then by id.
+pub async fn busiest_grids(
+    db: &impl ConnectionTrait,
+    cohort: &Cohort,
+    limit: u64,
+) -> Result<Vec<(Uuid, i64)>, DbErr> {
+    let (cond, mut values) = cohort.condition();
+    values.push((limit as i64).into());
+    let sql = format!(
+        "SELECT e.grid_id AS k, COUNT(*) AS n FROM event e WHERE {cond} GROUP BY e.grid_id \
+         ORDER BY n DESC, e.grid_id LIMIT ?"
+    );
+    rows(db, &sql, values)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("", "k")?, r.try_get("", "n")?)))
+        .collect()
+}
+
+/// Per Asia/Shanghai day of the window: events reported, events closed, clocks that ran out
+/// (by the day each fell due).
+#[derive(Debug, Clone, Default)]
+pub struct Daily {
+    pub reported: Vec<(NaiveDate, i64)>,
+    pub closed: Vec<(NaiveDate, i64)>,
+    pub breached: Vec<(NaiveDate, i64)>,
+}
+
+async fn per_day(
+    db: &impl ConnectionTrait,
+    column: &str,
+    extra: &str,
+    mut values: Vec<Value>,
+) -> Result<Vec<(NaiveDate, i64)>, DbErr> {
+    let day = day_of(db.get_database_backend(), column);
+    let sql = format!("SELECT {day} AS d, COUNT(*) AS n FROM event e WHERE {extra} GROUP BY {day}");
+    let mut out = Vec::new();
+    for row in rows(db, &sql, std::mem::take(&mut values)).await? {
+        let text: String = row.try_get("", "d")?;
+        let day = text
+            .parse::<NaiveDate>()
+            .map_err(|e| DbErr::Type(format!("day {text}: {e}")))?;
+        out.push((day, row.try_get("", "n")?));
+    }
+    Ok(out)
+}
+
+/// Five grouped statements (reported, closed, and one per clock).
+pub async fn daily(
+    db: &impl ConnectionTrait,
+    cohort: &Cohort,
+    now: DateTime<Utc>,
+) -> Result<Daily, DbErr> {
+    let (cond, values) = cohort.condition();
+    let reported = per_day(db, "e.reported_at", &cond, values.clone()).await?;
+    let mut closed_values = values.clone();
+    closed_values.push(cohort.start.into());
+    closed_values.push(cohort.end.into());
+    let closed = per_day(
+        db,
+        "e.close_met_at",
+        &format!("{cond} AND e.state = 'CLOSED' AND e.close_met_at >= ? AND e.close_met_at < ?"),
+        closed_values,
+    )
+    .await?;
+    let mut breaches = Vec::new();
+    for stage in DeadlineStage::ALL {
+        let (due, _) = columns(*stage);
+        let mut stage_values = values.clone();
+        stage_values.push(now.into());
+        stage_values.push(cohort.start.into());
+        stage_values.push(cohort.end.into());
+        breaches.extend(
+            per_day(
+                db,
+                due,
+                &format!(
+                    "{cond} AND {} AND {due} >= ? AND {due} < ?",
+                    breached(*stage)
+                ),
+                stage_values,
+            )
+            .await?,
+        );
+    }
+    Ok(Daily {
+        reported,
+        closed,
+        breached: breaches,
+    })
+}
+
+/// Residents under `within` per tag (counts only; one statement).
+pub async fn residents_by_tag(
+    db: &impl ConnectionTrait,
+    within: &Scope,
+) -> Result<Vec<(ResidentTag, i64)>, DbErr> {
+    let mut select = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    for (i, tag) in ResidentTag::ALL.iter().enumerate() {
+        select.push(format!("{} AS t{i}", sum_if("r.tags LIKE ?")));
+        values.push(tag_pattern(*tag).into());
+    }
+    let mut sql = format!("SELECT {} FROM resident r", select.join(", "));
+    if let Some(ranges) = within.path_ranges() {
+        let any: Vec<&str> = ranges.iter().map(|_| "(path >= ? AND path < ?)").collect();
+        if any.is_empty() {
+            sql.push_str(" WHERE 1 = 0");
+        } else {
+            sql.push_str(&format!(
+                " WHERE r.region_id IN (SELECT id FROM region WHERE {})",
+                any.join(" OR ")
+            ));
+        }
+        for (lo, hi) in ranges {
+            values.push(lo.into());
+            values.push(hi.into());
+        }
+    }
+    let row = rows(db, &sql, values).await?.into_iter().next();
+    let mut out = Vec::new();
+    for (i, tag) in ResidentTag::ALL.iter().enumerate() {
+        let n = match &row {
+            Some(r) => r.try_get::<i64>("", &format!("t{i}"))?,
+            None => 0,
+        };
+        out.push((*tag, n));
+    }
+    Ok(out)
+}
+
+/// How many events the cohort holds (the export's row count, for its audit entry).
+pub async fn count(db: &impl ConnectionTrait, cohort: &Cohort) -> Result<i64, DbErr> {
+    let (cond, values) = cohort.condition();
+    let sql = format!("SELECT COUNT(*) AS n FROM event e WHERE {cond}");
+    match rows(db, &sql, values).await?.into_iter().next() {
+        Some(row) => row.try_get("", "n"),
+        None => Ok(0),
+    }
+}
+
+/// One exported event, with the names the CSV shows.
+#[derive(Debug, Clone)]
+pub struct ExportRow {
+    pub id: Uuid,
+    pub title: String,
+    pub category: String,
+    pub state: String,
+    pub grid: String,
+    pub community: Option<String>,
+    pub reporter_kind: String,
+    pub reported_at: DateTime<Utc>,
+    pub suspended_at: Option<DateTime<Utc>>,
+    pub accept_minutes: i32,
+    pub plan_minutes: i32,
+    pub close_minutes: i32,
+    pub accept_due_at: DateTime<Utc>,
+    pub plan_due_at: DateTime<Utc>,
+    pub close_due_at: DateTime<Utc>,
+    pub accept_met_at: Option<DateTime<Utc>>,
+    pub plan_met_at: Option<DateTime<Utc>>,
+    pub close_met_at: Option<DateTime<Utc>>,
+    pub unit: Option<String>,
+    pub satisfaction: Option<i32>,
+}
+
+/// One page of the cohort, newest first by (reported_at, id) as the list, after `after`.
+pub async fn export_page(
+    db: &impl ConnectionTrait,
+    cohort: &Cohort,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u64,
+) -> Result<Vec<ExportRow>, DbErr> {
+    let (mut cond, mut values) = cohort.condition();
+    if let Some((at, id)) = after {
+        cond.push_str(" AND (e.reported_at < ? OR (e.reported_at = ? AND e.id < ?))");
+        values.push(at.into());
+        values.push(at.into());
+        values.push(id.into());
+    }
+    values.push((limit as i64).into());
+    let sql = format!(
+        "SELECT e.id, e.title, e.category, e.state, g.name AS grid, c.name AS community, \
+         e.reporter_kind, e.reported_at, e.suspended_at, e.accept_minutes, e.plan_minutes, \
+         e.close_minutes, e.accept_due_at, e.plan_due_at, e.close_due_at, e.accept_met_at, \
+         e.plan_met_at, e.close_met_at, u.name AS unit, CAST(e.satisfaction AS INTEGER) AS satisfaction \
+         FROM event e JOIN region g ON g.id = e.grid_id \
+         LEFT JOIN region c ON c.id = g.parent_id \
+         LEFT JOIN member_unit u ON u.id = e.assigned_unit_id \
+         WHERE {cond} ORDER BY e.reported_at DESC, e.id DESC LIMIT ?"
+    );
+    rows(db, &sql, values)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ExportRow {
+                id: r.try_get("", "id")?,
+                title: r.try_get("", "title")?,
+                category: r.try_get("", "category")?,
+                state: r.try_get("", "state")?,
+                grid: r.try_get("", "grid")?,
+                community: r.try_get("", "community")?,
+                reporter_kind: r.try_get("", "reporter_kind")?,
+                reported_at: r.try_get("", "reported_at")?,
+                suspended_at: r.try_get("", "suspended_at")?,
+                accept_minutes: r.try_get("", "accept_minutes")?,
+                plan_minutes: r.try_get("", "plan_minutes")?,
+                close_minutes: r.try_get("", "close_minutes")?,
+                accept_due_at: r.try_get("", "accept_due_at")?,
+                plan_due_at: r.try_get("", "plan_due_at")?,
+                close_due_at: r.try_get("", "close_due_at")?,
+                accept_met_at: r.try_get("", "accept_met_at")?,
+                plan_met_at: r.try_get("", "plan_met_at")?,
+                close_met_at: r.try_get("", "close_met_at")?,
+                unit: r.try_get("", "unit")?,
+                satisfaction: r.try_get("", "satisfaction")?,
+            })
+        })
+        .collect()
+}
