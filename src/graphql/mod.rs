@@ -23,6 +23,8 @@ pub mod loaders;
 pub mod page;
 /// Grid members and member units with their committees.
 pub mod people;
+/// The `Photo` type and reading uploads, shared by events and service items.
+pub mod photo;
 /// The region tree: `region`, `regions`, `createRegion`, `updateRegion`.
 pub mod region;
 /// Residents: `resident`, `residents`, `createResident`, `updateResident`, `revealResidentIdNumber`.

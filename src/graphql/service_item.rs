@@ -1,10 +1,10 @@
 //! Two-way service claiming over GraphQL: `serviceItems`, `serviceItem`, `serviceClaim`,
 //! `serviceFollowThrough`, and the posting, claiming and claim-step mutations. Nested fields
 //! load through `ServiceLoaders`, batched per request and bound to what the caller may see.
-use super::event::{Photo, read_uploads};
 use super::loaders::Loaders;
 use super::page::{connection, connection_cost};
 use super::people::MemberUnit;
+use super::photo::{Photo, read_uploads};
 use super::region::Region;
 use super::{actor, state};
 use crate::access::resident::ResidentReach;
