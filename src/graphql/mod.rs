@@ -17,7 +17,7 @@ pub mod event;
 pub mod guard;
 /// `labels`: zh-CN display labels of every enum.
 pub mod labels;
-/// Per-request DataLoaders for nested look-ups, each bound to the caller's scope.
+/// One registry of per-request DataLoaders for nested look-ups, each bound to the caller's scope.
 pub mod loaders;
 /// Relay connection building shared by every list.
 pub mod page;
