@@ -6,7 +6,7 @@
 mod deadlines;
 /// Points earned by workflow steps, and the leaderboard.
 mod points;
-/// Reads: one event, lists, possible duplicates.
+/// Reads: one event, lists, possible duplicates, whether a caller may see an event.
 mod queries;
 /// Filing a report: validation, idempotent replay, the grid it belongs to.
 mod report;
@@ -15,7 +15,7 @@ mod workflow;
 
 pub use deadlines::{deadline_rules, policy_for, set_deadline_rule, sweep_breaches};
 pub use points::{LeaderEntry, leaderboard};
-pub use queries::{get, like_pattern, list, possible_duplicates};
+pub use queries::{get, like_pattern, list, may_see_event, possible_duplicates};
 pub use report::{MAX_SYNC, NewReport, report_event};
 pub use workflow::{StepInput, apply_step, merge_events};
 

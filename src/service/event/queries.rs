@@ -1,6 +1,7 @@
-//! Reads: one event, lists with filters, possible duplicates near an event.
-use crate::access::Actor;
+//! Reads: one event, lists with filters, possible duplicates near an event, and whether a caller
+//! may see an event (for its photos).
 use crate::access::event::EventReach;
+use crate::access::{Actor, Principal};
 use crate::domain::event as rules;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -13,6 +14,13 @@ pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<EventRo
     store::find(&state.db, id, &EventReach::of(&actor.principal))
         .await?
         .ok_or_else(|| AppError::not_found("事件"))
+}
+
+/// May this caller see the event (for its photos and its timeline entries' photos)?
+pub async fn may_see_event(state: &AppState, me: &Principal, id: Uuid) -> AppResult<bool> {
+    Ok(store::find(&state.db, id, &EventReach::of(me))
+        .await?
+        .is_some())
 }
 
 /// `%text%` for LIKE (escape character `\\`), with wildcards in the text taken literally.
