@@ -15,6 +15,8 @@ pub mod entity;
 pub mod event;
 pub mod grid_member;
 pub mod member_unit;
+/// Keyset pagination shared by every list query.
+pub mod page;
 pub mod photo;
 pub mod region;
 pub mod resident;
