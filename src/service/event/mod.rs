@@ -1,6 +1,7 @@
 //! Events: idempotent reporting (one client-minted id, one event), the handling workflow with
 //! its immutable timeline, deadline clocks and the breach sweep, possible duplicates, points.
-//! One file per concern; callers use the names re-exported here.
+//! One file per concern; callers use the names re-exported here, and the helpers every file
+//! shares (text checks, timeline entries) live below.
 
 /// Deadline clocks: the policy for a report, the rules city admins set, the breach sweep.
 mod deadlines;
@@ -27,6 +28,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
+/// Trimmed text of `min` to `max` characters, without control characters but tab and newline.
 fn text(field: &str, raw: &str, min: usize, max: usize) -> AppResult<String> {
     let trimmed = raw.trim();
     let n = trimmed.chars().count();
@@ -45,6 +47,7 @@ fn text(field: &str, raw: &str, min: usize, max: usize) -> AppResult<String> {
     Ok(trimmed.to_owned())
 }
 
+/// `text`, where blank means absent.
 fn optional_text(field: &str, raw: Option<&str>, max: usize) -> AppResult<Option<String>> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
@@ -52,6 +55,7 @@ fn optional_text(field: &str, raw: Option<&str>, max: usize) -> AppResult<Option
     }
 }
 
+/// Appends one entry to an event's timeline (`actor` `None`: the system).
 #[allow(clippy::too_many_arguments)]
 async fn timeline(
     db: &impl ConnectionTrait,
