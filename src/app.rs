@@ -32,8 +32,9 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         jwt: Arc::new(JwtKeys::new(&settings)?),
         pii: Arc::new(PiiVault::new(&settings.pii_keys)?),
         passwords: Passwords::new(&settings.password)?,
-        photos: crate::service::photo::local_store(&settings.data_dir)?,
+        photos: crate::store::blobs::open(&settings.data_dir, settings.object_store.as_deref())?,
         budgets: crate::budget::Budgets::new(&settings.rates),
+        realtime: crate::realtime::Realtime::new(&db),
         db,
         clock,
         metrics,
@@ -74,7 +75,11 @@ impl Application {
     fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         let schema = schema_builder(&state.settings).finish();
-        let jobs = Supervisor::start(state.clone(), crate::jobs::configured(&state));
+        let jobs = Supervisor::start(
+            state.clone(),
+            crate::jobs::configured(&state),
+            crate::jobs::services(),
+        );
         let lifecycle = Arc::new(Lifecycle::new(jobs));
         let shared = web::Data::new(Shared {
             state: state.clone(),

@@ -129,6 +129,9 @@ pub struct Settings {
     /// The first encrypts; all decrypt and are used for look-ups (PII key rotation).
     pub pii_keys: Vec<Secret>,
     pub limits: Limits,
+    /// Photo blobs: `None` for `<data dir>/photos`, or `s3://bucket[/prefix]`
+    /// (`GRIDHUB_OBJECT_STORE`; the `AWS_*` variables configure the endpoint and keys).
+    pub object_store: Option<String>,
     pub rates: RateBudgets,
     pub server: ServerLimits,
     pub login: LoginPolicy,
@@ -245,6 +248,7 @@ impl Settings {
         if let Some(ms) = millis("GRIDHUB_DB_ACQUIRE_TIMEOUT_MS")? {
             settings.db_timeouts.acquire = ms.max(Duration::from_millis(1));
         }
+        settings.object_store = var("GRIDHUB_OBJECT_STORE");
         let limits = &mut settings.limits;
         parse_into("GRIDHUB_MAX_NESTING", &mut limits.max_nesting)?;
         parse_into("GRIDHUB_MAX_ROOT_FIELDS", &mut limits.max_root_fields)?;
@@ -318,6 +322,7 @@ impl Settings {
                 upload_timeout: Duration::from_secs(300),
                 persisted_queries: 1_000,
             },
+            object_store: None,
             rates: RateBudgets {
                 anonymous_per_sec: 10,
                 anonymous_burst: 50,

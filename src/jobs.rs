@@ -57,6 +57,24 @@ pub fn configured(state: &AppState) -> Vec<Job> {
     jobs
 }
 
+/// A task that runs for the life of the process (the change listener): if it ever ends, the
+/// process is unhealthy.
+pub struct Service {
+    pub name: &'static str,
+    pub run: fn(AppState) -> BoxFuture<'static, ()>,
+}
+
+/// The long-running services every instance needs.
+pub fn services() -> Vec<Service> {
+    vec![Service {
+        name: "event_change_listener",
+        run: |state| {
+            let url = state.settings.database_url.clone();
+            state.realtime.clone().listen(url).boxed()
+        },
+    }]
+}
+
 /// The running jobs.
 pub struct Supervisor {
     stop: watch::Sender<bool>,
@@ -64,15 +82,32 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    pub fn start(state: AppState, jobs: Vec<Job>) -> Self {
+    pub fn start(state: AppState, jobs: Vec<Job>, services: Vec<Service>) -> Self {
         let (stop, stopped) = watch::channel(false);
-        let handles = jobs
+        let mut handles: Vec<(&'static str, JoinHandle<()>)> = jobs
             .into_iter()
             .map(|job| {
                 let name = job.name;
                 (name, tokio::spawn(run(state.clone(), job, stopped.clone())))
             })
             .collect();
+        for service in services {
+            let mut stopped = stopped.clone();
+            let work = (service.run)(state.clone());
+            let span = tracing::info_span!("service", name = service.name);
+            handles.push((
+                service.name,
+                tokio::spawn(
+                    async move {
+                        tokio::select! {
+                            _ = work => tracing::error!("service ended"),
+                            _ = stopped.changed() => {}
+                        }
+                    }
+                    .instrument(span),
+                ),
+            ));
+        }
         Supervisor { stop, handles }
     }
 

@@ -26,6 +26,8 @@ pub mod http;
 pub mod jobs;
 /// Encryption and keyed hashing of personal data.
 pub mod pii;
+/// Event changes fanned out to subscribers, across instances through PostgreSQL NOTIFY.
+pub mod realtime;
 /// The demo data set (`gridhub seed demo`).
 pub mod seed;
 /// Use-cases.

@@ -19,6 +19,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Request budgets (rate limits) per client address and per account.
     pub budgets: crate::budget::Budgets,
+    /// Event changes for subscribers.
+    pub realtime: crate::realtime::Realtime,
     /// Photo blobs by content hash.
     pub photos: Arc<dyn object_store::ObjectStore>,
 }

@@ -2,14 +2,49 @@
 //! our resolvers carry their code already; parse, validation and limit errors raised by the
 //! GraphQL engine are classified here. An error nobody coded is internal: its text is logged and
 //! replaced, never sent.
+use super::input_paths::InputTypes;
 use crate::telemetry::Metrics;
-use async_graphql::{Response, ServerError, Value};
+use async_graphql::{Response, ServerError, Value, Variables};
+use std::sync::OnceLock;
 
-/// Codes every error of a response, stamps the request id on it and counts it. `query` is the
-/// request's document, used to name the argument an engine error points at.
-pub fn finish(response: &mut Response, query: &str, request_id: &str, metrics: &Metrics) {
+/// The schema's input types, read once from its SDL the first time an input error needs them.
+fn input_types() -> &'static InputTypes {
+    static TYPES: OnceLock<InputTypes> = OnceLock::new();
+    TYPES.get_or_init(|| InputTypes::from_sdl(&super::sdl()))
+}
+
+/// A scalar that failed to parse inside an argument is named by its path (`input.capturedAt`,
+/// `first`), not by the whole argument.
+fn name_the_input_field(error: &mut ServerError, query: &str, variables: &Variables) {
+    if code_of(error) != Some("BAD_USER_INPUT") || !error.message.starts_with("Failed to parse") {
+        return;
+    }
+    if let Some(path) = input_types().locate(
+        &error.message,
+        error.locations.first().copied(),
+        query,
+        variables,
+    ) {
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("field", path);
+    }
+}
+
+/// Codes every error of a response, stamps the request id on it and counts it. `query` and
+/// `variables` are the request's, used to name the argument or input field an engine error
+/// points at.
+pub fn finish(
+    response: &mut Response,
+    query: &str,
+    variables: &Variables,
+    request_id: &str,
+    metrics: &Metrics,
+) {
     for error in &mut response.errors {
         classify(error);
+        name_the_input_field(error, query, variables);
         name_the_argument(error, query);
         let code = code_of(error).unwrap_or("INTERNAL").to_owned();
         metrics.graphql_errors.with_label_values(&[&code]).inc();

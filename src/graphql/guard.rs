@@ -241,9 +241,25 @@ impl Walk<'_> {
             async_graphql_value::Value::Object(fields) => fields
                 .values()
                 .try_for_each(|item| self.check_value(argument, item, pos)),
+            async_graphql_value::Value::String(text) if text.contains('\0') => {
+                Err(nul_in_text(argument.node.as_str(), Some(pos)))
+            }
             _ => Ok(()),
         }
     }
+}
+
+/// A NUL character: no text field takes one (PostgreSQL cannot store it).
+fn nul_in_text(field: &str, pos: Option<Pos>) -> ServerError {
+    let mut error = refuse(
+        "BAD_USER_INPUT",
+        format!("文本不能包含空字符（{field}）"),
+        pos,
+    );
+    if let Some(ext) = error.extensions.as_mut() {
+        ext.set("field", field);
+    }
+    error
 }
 
 fn list_too_long(field: &str, max: usize, pos: Option<Pos>) -> ServerError {
@@ -269,6 +285,7 @@ fn check_variables(name: &str, value: &async_graphql::Value, max: usize) -> Serv
         async_graphql::Value::Object(fields) => fields
             .values()
             .try_for_each(|v| check_variables(name, v, max)),
+        async_graphql::Value::String(text) if text.contains('\0') => Err(nul_in_text(name, None)),
         _ => Ok(()),
     }
 }
@@ -489,6 +506,20 @@ mod tests {
         );
         assert!(check("mutation { login(phone: \"1\", password: \"x\") { accessToken } }").is_ok());
         assert!(check("{ a: me { id } b: labels { name } }").is_ok());
+    }
+
+    #[test]
+    fn nul_characters_are_refused_in_literals_and_variables() {
+        assert_eq!(
+            code(check(
+                "{ events(filter: { text: \"a\\u0000b\" }) { totalCount } }"
+            )),
+            "BAD_USER_INPUT"
+        );
+        let vars = Variables::from_json(serde_json::json!({ "f": { "text": "a\u{0}b" } }));
+        let doc = async_graphql::parser::parse_query("query($f: EventFilterInput) { me { id } }")
+            .expect("parses");
+        assert!(check_document(&doc, &vars, &limits(), true).is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::access::Actor;
 use crate::config::Settings;
 use crate::error::AppError;
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 /// Accounts: `me`, `accounts`, `createAccount`, `disableAccount`.
 pub mod account;
@@ -15,6 +15,8 @@ pub mod errors;
 pub mod event;
 /// Bounds on the document around the parser: nesting, root fields, aliases, list sizes.
 pub mod guard;
+/// Names the input field a bad scalar sits in, from the schema's argument and input types.
+pub mod input_paths;
 /// `labels`: zh-CN display labels of every enum.
 pub mod labels;
 /// One registry of per-request DataLoaders for nested look-ups, each bound to the caller's scope.
@@ -34,6 +36,8 @@ pub mod resident;
 pub mod service_item;
 /// `login`, `refreshSession`, `logout`.
 pub mod session;
+/// `eventChanged` over graphql-ws.
+pub mod subscription;
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -58,17 +62,20 @@ pub struct MutationRoot(
     service_item::ServiceMutation,
 );
 
-pub type GridSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(subscription::EventSubscription);
+
+pub type GridSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The schema with its limits, without runtime data (enough to export the SDL).
 pub fn schema_builder(
     settings: &Settings,
-) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     let limits = &settings.limits;
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(32)

@@ -176,7 +176,13 @@ fn error_response(error: AppError, rid: &str, metrics: &crate::telemetry::Metric
     let mut response = async_graphql::Response::from_errors(vec![
         async_graphql::Error::from(error).into_server_error(async_graphql::Pos::default()),
     ]);
-    crate::graphql::errors::finish(&mut response, "", rid, metrics);
+    crate::graphql::errors::finish(
+        &mut response,
+        "",
+        &async_graphql::Variables::default(),
+        rid,
+        metrics,
+    );
     let mut http = match crate::graphql::errors::retry_hint(&response) {
         Some(hint) => {
             let mut http = HttpResponse::build(hint_status(hint.code));
@@ -430,6 +436,7 @@ async fn execute(
         _ => (EventReach::nobody(), ResidentReach::nobody()),
     };
     let query = request.query.clone();
+    let variables = request.variables.clone();
     let request = request
         .data(state.clone())
         .data(Loaders::new(
@@ -447,7 +454,7 @@ async fn execute(
     match response {
         // Answers depend on the caller: never cached or shared.
         Ok(mut response) => {
-            crate::graphql::errors::finish(&mut response, &query, &rid, &state.metrics);
+            crate::graphql::errors::finish(&mut response, &query, &variables, &rid, &state.metrics);
             graphql_response(response, media)
         }
         Err(_) => {

@@ -22,9 +22,17 @@ pub mod persisted;
 pub mod photos;
 /// Request ids, the request span, and HTTP metrics.
 pub mod request_id;
+/// WebSocket subscriptions (graphql-transport-ws).
+pub mod ws;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/graphql", web::post().to(graphql::post))
+        .route(
+            "/graphql",
+            web::get()
+                .guard(actix_web::guard::Header("upgrade", "websocket"))
+                .to(ws::subscribe),
+        )
         .route("/graphql", web::get().to(graphql::get))
         .route("/photos/{id}", web::get().to(photos::get))
         .route("/healthz", web::get().to(ops::healthz))

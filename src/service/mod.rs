@@ -3,6 +3,8 @@
 
 /// Creating, listing and disabling accounts.
 pub mod account;
+/// Telling subscribers of committed event changes.
+pub mod announce;
 /// Appending to the audit log.
 pub mod audit;
 /// Events: reporting, the handling workflow, deadlines, duplicates, points.

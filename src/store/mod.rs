@@ -9,6 +9,8 @@ use std::time::Duration;
 
 pub mod account;
 pub mod audit;
+/// Photo blobs: local disk or an S3-compatible store.
+pub mod blobs;
 /// Enum columns stored as codes and read back as domain enums.
 pub mod column;
 pub mod entity;

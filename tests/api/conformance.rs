@@ -187,3 +187,101 @@ async fn persisted_queries_follow_the_apollo_protocol_over_post_and_get() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 405);
 }
+
+#[tokio::test]
+async fn a_bad_scalar_inside_an_input_names_its_field() {
+    let app = spawn_app().await;
+    let admin = app.city_admin().await;
+    let t = Some(admin.access.as_str());
+    let report = |client_id: &str, captured_at: &str| {
+        format!(
+            "mutation {{ reportEvent(input: {{clientId: \"{client_id}\", category: SANITATION, title: \"积水\", location: {{lat: 22.76, lng: 112.96}}, capturedAt: \"{captured_at}\"}}) {{ id }} }}"
+        )
+    };
+    let ok_id = "0197f000-0000-7000-8000-00000000a001";
+    let body = app.gql(t, &report(ok_id, "yesterday"), json!({})).await;
+    assert_code(&body, "BAD_USER_INPUT");
+    assert_eq!(error_field(&body), Some("input.capturedAt"), "{body}");
+    let body = app
+        .gql(t, &report("x", "2026-11-01T08:00:00Z"), json!({}))
+        .await;
+    assert_eq!(error_field(&body), Some("input.clientId"), "{body}");
+    // The same through variables.
+    let body = app
+        .gql(
+            t,
+            "mutation($i: ReportInput!) { reportEvent(input: $i) { id } }",
+            json!({ "i": { "clientId": ok_id, "category": "SANITATION", "title": "积水",
+                   "location": { "lat": 22.76, "lng": 112.96 }, "capturedAt": "yesterday" } }),
+        )
+        .await;
+    assert_eq!(error_field(&body), Some("input.capturedAt"), "{body}");
+    let post = |capacity: &str, due: &str| {
+        format!(
+            "mutation {{ postServiceItem(input: {{direction: NEED, category: HEALTH, title: \"义诊\", description: \"社区义诊\", capacity: {capacity}, dueOn: \"{due}\", regionId: \"{ok_id}\"}}) {{ id }} }}"
+        )
+    };
+    let body = app
+        .gql(t, &post("99999999999", "2026-12-01"), json!({}))
+        .await;
+    assert_eq!(error_field(&body), Some("input.capacity"), "{body}");
+    let body = app.gql(t, &post("2", "next week"), json!({})).await;
+    assert_eq!(error_field(&body), Some("input.dueOn"), "{body}");
+    let body = app
+        .gql(
+            t,
+            "{ regions(first: 2147483648) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    assert_code(&body, "BAD_USER_INPUT");
+    assert_eq!(error_field(&body), Some("first"), "{body}");
+}
+
+#[tokio::test]
+async fn a_third_party_client_drives_report_to_close_with_a_photo() {
+    let dir = conformance_dir();
+    if !dir.join("node_modules/@urql/core").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "@urql/core is not installed in {}: run scripts/test",
+            dir.display()
+        );
+        eprintln!("skipped: run `npm ci` in scripts/conformance (scripts/test does)");
+        return;
+    }
+    let data = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let url = fresh_database(data.path()).await;
+    let seeded = crate::cli::gridhub(data.path(), &url)
+        .args(["seed", "demo"])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(seeded.success());
+    let port = free_port();
+    let mut server = crate::cli::gridhub(data.path(), &url)
+        .env("GRIDHUB_BIND", format!("127.0.0.1:{port}"))
+        .env("GRIDHUB_WORKERS", "2")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(wait_ready(&base).await, "server did not come up");
+    let out = tokio::process::Command::new("node")
+        .arg(dir.join("client-flow.mjs"))
+        .arg(format!("{base}/graphql"))
+        .current_dir(&dir)
+        .output()
+        .await
+        .expect("run node");
+    let _ = server.kill();
+    let _ = server.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("REPORTED -> ACCEPTED -> DISPATCHED"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("-> CLOSED"), "{stdout}");
+}

@@ -370,10 +370,7 @@ struct Fired {
 async fn sigterm_drains_keep_alive_clients_and_leaves_no_request_unanswered() {
     let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
     let url = fresh_database(dir.path()).await;
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let mut child = crate::cli::gridhub(dir.path(), &url)
         .env("GRIDHUB_BIND", format!("127.0.0.1:{port}"))
         .env("GRIDHUB_DRAIN_SECS", "2")
@@ -386,17 +383,7 @@ async fn sigterm_drains_keep_alive_clients_and_leaves_no_request_unanswered() {
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let probe = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..100 {
-        if let Ok(res) = probe.get(format!("{base}/readyz")).send().await
-            && res.status().is_success()
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "server did not come up");
+    assert!(wait_ready(&base).await, "server did not come up");
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut clients = Vec::new();
@@ -505,10 +492,7 @@ async fn a_flood_of_slow_connections_under_a_low_file_limit_wedges_nothing() {
         .spawn()
         .unwrap();
     assert!(admin.wait().unwrap().success());
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
+    let port = free_port();
     // The server under a hard limit of 256 open files, as a careless unit file would start it.
     let template = crate::cli::gridhub(dir.path(), &url);
     let mut cmd = std::process::Command::new("sh");
@@ -533,17 +517,7 @@ async fn a_flood_of_slow_connections_under_a_low_file_limit_wedges_nothing() {
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap();
-    let mut up = false;
-    for _ in 0..100 {
-        if let Ok(res) = client.get(format!("{base}/readyz")).send().await
-            && res.status().is_success()
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "server did not come up");
+    assert!(wait_ready(&base).await, "server did not come up");
 
     // Four hundred connections that send half a body and stall.
     let mut slow = Vec::new();
@@ -586,4 +560,27 @@ async fn a_flood_of_slow_connections_under_a_low_file_limit_wedges_nothing() {
     drop(slow);
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[tokio::test]
+async fn text_with_a_nul_character_is_bad_input_on_every_backend() {
+    let app = spawn_app().await;
+    let admin = app.city_admin().await;
+    let t = Some(admin.access.as_str());
+    let body = app
+        .gql(
+            t,
+            "query($f: EventFilterInput) { events(first: 5, filter: $f) { edges { node { id } } } }",
+            json!({ "f": { "text": "积水\u{0}" } }),
+        )
+        .await;
+    assert_code(&body, "BAD_USER_INPUT");
+    let body = app
+        .gql(
+            t,
+            "{ regions(first: 5, search: \"a\\u0000\") { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_code(&body, "BAD_USER_INPUT");
 }

@@ -40,6 +40,18 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
     // Tests run the deadline sweep by hand, with the manual clock.
     settings.sweep_interval = None;
     settings.claim_sweep_interval = None;
+    // scripts/test runs the photo tests once more against a local S3-compatible server.
+    // Each test under a prefix of its own, so blob counts are the test's.
+    settings.object_store = std::env::var("TEST_OBJECT_STORE")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .map(|base| {
+            format!(
+                "{}/{}",
+                base.trim_end_matches('/'),
+                uuid::Uuid::now_v7().simple()
+            )
+        });
     settings.db_max_connections = 5;
     // Budgets are off unless a test turns them on (the suite fires requests faster than a person).
     settings.rates.anonymous_per_sec = 0;
@@ -127,7 +139,9 @@ async fn clean_old_databases(admin: &sea_orm::DatabaseConnection) {
             let rows = admin
                 .query_all_raw(sea_orm::Statement::from_string(
                     sea_orm::DatabaseBackend::Postgres,
-                    "SELECT datname FROM pg_database WHERE datname LIKE 'gridhub_test_%' OR datname LIKE 'gridhub_tpl_%'",
+                    // Only databases nobody is connected to: DROP waits seconds for each one in use.
+                    "SELECT datname FROM pg_database d WHERE (datname LIKE 'gridhub_test_%' OR datname LIKE 'gridhub_tpl_%') \
+                     AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
                 ))
                 .await
                 .expect("list test databases");
@@ -471,4 +485,24 @@ pub fn node_ids(connection: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A port nobody listens on right now (for servers started as processes).
+pub fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a probe");
+    probe.local_addr().expect("probe address").port()
+}
+
+/// Waits until a server process answers `/readyz`; false after ten seconds.
+pub async fn wait_ready(base: &str) -> bool {
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if let Ok(res) = client.get(format!("{base}/readyz")).send().await
+            && res.status().is_success()
+        {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
 }

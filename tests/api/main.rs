@@ -12,6 +12,7 @@ mod hardening;
 mod limits;
 mod ops;
 mod people;
+mod realtime;
 mod regions;
 mod residents;
 mod schema;

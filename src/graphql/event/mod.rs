@@ -10,3 +10,4 @@ mod types;
 
 pub use mutations::EventMutation;
 pub use queries::EventQuery;
+pub use types::Event;

@@ -7,6 +7,7 @@ use crate::domain::event::{
     DeadlinePolicy, DeadlineStage, EventAction, EventCategory, EventPriority,
 };
 use crate::error::{AppError, AppResult};
+use crate::service::announce;
 use crate::service::audit::{self, Entry, Outcome};
 use crate::state::AppState;
 use crate::store::event as store;
@@ -63,8 +64,12 @@ pub async fn sweep_breaches(state: &AppState) -> AppResult<usize> {
                     )
                     .await?;
                     marked += 1;
+                    txn.commit().await?;
+                    announce::event_changed(state, &event, EventAction::DeadlineBreached, now)
+                        .await;
+                } else {
+                    txn.commit().await?;
                 }
-                txn.commit().await?;
             }
             if n < 200 {
                 break;

@@ -12,6 +12,7 @@ use crate::domain::people::GridMemberKind;
 use crate::domain::region::RegionLevel;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
+use crate::service::announce;
 use crate::service::audit::{self, Entry, Outcome};
 use crate::service::photo::{self, IncomingPhoto, PhotoOwner, StagedPhoto};
 use crate::state::AppState;
@@ -294,5 +295,6 @@ async fn insert_report(
     )
     .await?;
     txn.commit().await?;
+    announce::event_changed(state, &row, EventAction::Reported, now).await;
     Ok(row)
 }

@@ -6,6 +6,7 @@ use crate::access::{Actor, Principal};
 use crate::domain::event::{self as rules, DeadlineStage, EventAction, EventState, Step};
 use crate::domain::region::RegionLevel;
 use crate::error::{AppError, AppResult};
+use crate::service::announce;
 use crate::service::audit::{self, Entry, Outcome};
 use crate::service::photo::{self, IncomingPhoto, PhotoOwner};
 use crate::state::AppState;
@@ -293,6 +294,7 @@ pub async fn apply_step(
         )
         .await?;
         txn.commit().await?;
+        announce::event_changed(state, &saved, step.action(), now).await;
         return Ok(saved);
     }
 }
@@ -372,6 +374,7 @@ pub async fn merge_events(
     )
     .await?;
     txn.commit().await?;
+    announce::event_changed(state, &target, EventAction::MergedFrom, now).await;
     Ok(store::find_unscoped(&state.db, target_id)
         .await?
         .unwrap_or(target))
