@@ -21,12 +21,14 @@ pub mod guard;
 pub mod input_paths;
 /// `labels`: zh-CN display labels of every enum.
 pub mod labels;
-/// Per-request DataLoaders for nested look-ups, each bound to the caller's scope.
+/// One registry of per-request DataLoaders for nested look-ups, each bound to the caller's scope.
 pub mod loaders;
 /// Relay connection building shared by every list.
 pub mod page;
 /// Grid members and member units with their committees.
 pub mod people;
+/// The `Photo` type and reading uploads, shared by events and service items.
+pub mod photo;
 /// The region tree: `region`, `regions`, `createRegion`, `updateRegion`.
 pub mod region;
 /// Residents: `resident`, `residents`, `createResident`, `updateResident`, `revealResidentIdNumber`.

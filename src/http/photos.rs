@@ -3,7 +3,7 @@
 use super::Shared;
 use super::graphql::{bearer, caller_failed, refuse, request_id, unavailable};
 use crate::error::AppError;
-use crate::service::photo;
+use crate::service::photo_owner::open_photo;
 use crate::service::session::authenticate;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -34,7 +34,7 @@ pub async fn get(
     let Ok(id) = Uuid::parse_str(&path) else {
         return refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "照片不存在", &rid);
     };
-    match photo::open(state, &principal, id).await {
+    match open_photo(state, &principal, id).await {
         Ok((row, bytes)) => HttpResponse::Ok()
             .content_type(row.content_type)
             .insert_header((header::CACHE_CONTROL, "private, max-age=86400, immutable"))

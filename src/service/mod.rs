@@ -13,8 +13,10 @@ pub mod event;
 pub mod figures;
 /// Grid members and member units with their committees.
 pub mod people;
-/// Photos: checks, content-addressed storage, access.
+/// Photos: checks, content-addressed storage, opening one the owner allows.
 pub mod photo;
+/// Opening a photo: asks the owner's module (event, service item) whether the caller may see it.
+pub mod photo_owner;
 /// Building and changing the region tree.
 pub mod region;
 /// Residents and the protection of their personal data.

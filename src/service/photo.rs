@@ -1,12 +1,10 @@
 //! Photos: checked by content, stored once per content hash in the photo store (local disk by
 //! default, any S3-compatible store through `object_store`), attached to their owner in the
-//! owner's transaction, and opened only for callers allowed to see the owner.
-use crate::access::Principal;
-use crate::access::event::EventReach;
+//! owner's transaction, and opened only for callers allowed to see the owner (which the owner's
+//! module decides: see `photo_owner`).
 use crate::domain::photo::{ImageFormat, MAX_PHOTOS, sniff};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::event as event_store;
 use crate::store::photo::{self as photo_store, PhotoRow};
 use chrono::{DateTime, Utc};
 use object_store::ObjectStore;
@@ -176,31 +174,17 @@ pub async fn attach(
     Ok(rows)
 }
 
-/// A photo's row and bytes, if the caller may see what it belongs to. Anything else is
-/// NOT_FOUND, so ids cannot be probed.
+/// A photo's row and bytes, if `may_see` (the owner's decision, made by the caller) allows it.
+/// Anything else is NOT_FOUND, so ids cannot be probed.
 pub async fn open(
     state: &AppState,
-    principal: &Principal,
     id: Uuid,
+    may_see: impl AsyncFnOnce(&PhotoRow) -> AppResult<bool>,
 ) -> AppResult<(PhotoRow, bytes::Bytes)> {
     let row = photo_store::find(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("照片"))?;
-    let allowed = match (row.owner_kind.as_str(), row.event_id) {
-        ("EVENT" | "EVENT_STEP", Some(event_id)) => {
-            event_store::find(&state.db, event_id, &EventReach::of(principal))
-                .await?
-                .is_some()
-        }
-        ("SERVICE_ITEM", _) => {
-            crate::service::service_item::may_see_item(state, principal, row.owner_id).await?
-        }
-        ("SERVICE_CLAIM", _) => {
-            crate::service::service_item::may_see_claim(state, principal, row.owner_id).await?
-        }
-        _ => false,
-    };
-    if !allowed {
+    if !may_see(&row).await? {
         return Err(AppError::not_found("照片"));
     }
     let bytes = state

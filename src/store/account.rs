@@ -9,8 +9,7 @@ use crate::domain::role::Role;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -89,14 +88,7 @@ pub async fn list(
     if !filter.include_disabled {
         query = query.filter(Column::DisabledAt.is_null());
     }
-    if let Some(after) = after {
-        query = query.filter(Column::Id.lt(after));
-    }
-    query
-        .order_by_desc(Column::Id)
-        .limit(page.first + 1)
-        .all(db)
-        .await
+    super::page::keyset(db, query, Column::Id, Order::Desc, after, page).await
 }
 
 pub async fn insert(db: &impl ConnectionTrait, row: AccountRow) -> Result<AccountRow, DbErr> {

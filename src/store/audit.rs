@@ -1,6 +1,6 @@
 //! The append-only audit log. Rows are only ever inserted; nothing here updates or deletes.
 use super::entity::audit_log;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Order};
 
 pub use audit_log::Model as AuditRow;
 
@@ -14,7 +14,7 @@ use super::scope::region_in_scope;
 use crate::access::Scope;
 use crate::domain::page::PageRequest;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 #[derive(Debug, Default, Clone)]
@@ -50,12 +50,5 @@ pub async fn list(
     if let Some(to) = filter.to {
         query = query.filter(Column::At.lt(to));
     }
-    if let Some(after) = after {
-        query = query.filter(Column::Id.lt(after));
-    }
-    query
-        .order_by_desc(Column::Id)
-        .limit(page.first + 1)
-        .all(db)
-        .await
+    super::page::keyset(db, query, Column::Id, Order::Desc, after, page).await
 }

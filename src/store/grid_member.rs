@@ -8,7 +8,7 @@ use crate::domain::page::PageRequest;
 use crate::domain::people::{GridMemberKind, Occupation};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
@@ -80,14 +80,7 @@ pub async fn list(
             ),
         );
     }
-    if let Some(after) = after {
-        query = query.filter(Column::Id.lt(after));
-    }
-    query
-        .order_by_desc(Column::Id)
-        .limit(page.first + 1)
-        .all(db)
-        .await
+    super::page::keyset(db, query, Column::Id, Order::Desc, after, page).await
 }
 
 pub async fn insert(db: &impl ConnectionTrait, row: GridMemberRow) -> Result<GridMemberRow, DbErr> {

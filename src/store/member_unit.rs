@@ -9,8 +9,8 @@ use crate::domain::people::MemberUnitKind;
 use crate::domain::search::contains_pattern;
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -114,14 +114,7 @@ pub async fn list(
     if let Some(text) = &filter.search {
         query = query.filter(Column::Name.like(super::like(contains_pattern(text))));
     }
-    if let Some(after) = after {
-        query = query.filter(Column::Id.lt(after));
-    }
-    query
-        .order_by_desc(Column::Id)
-        .limit(page.first + 1)
-        .all(db)
-        .await
+    super::page::keyset(db, query, Column::Id, Order::Desc, after, page).await
 }
 
 pub async fn insert(db: &impl ConnectionTrait, row: MemberUnitRow) -> Result<MemberUnitRow, DbErr> {

@@ -19,6 +19,8 @@ pub mod event;
 pub mod figures;
 pub mod grid_member;
 pub mod member_unit;
+/// Keyset pagination shared by every list query.
+pub mod page;
 pub mod photo;
 pub mod region;
 pub mod resident;

@@ -6,7 +6,7 @@ use crate::domain::page::PageRequest;
 use crate::domain::region::{RegionLevel, subtree_range};
 use crate::domain::search::contains_pattern;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Order,
     QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use uuid::Uuid;
@@ -102,14 +102,8 @@ pub async fn list(
     if let Some(text) = &filter.name_contains {
         query = query.filter(Column::Name.like(super::like(contains_pattern(text))));
     }
-    if let Some(after) = &page.after {
-        query = query.filter(Column::Path.gt(after.as_str()));
-    }
-    query
-        .order_by_asc(Column::Path)
-        .limit(page.first + 1)
-        .all(db)
-        .await
+    let after = page.after.as_deref();
+    super::page::keyset(db, query, Column::Path, Order::Asc, after, page).await
 }
 
 pub async fn insert(db: &impl ConnectionTrait, row: RegionRow) -> Result<RegionRow, DbErr> {

@@ -7,8 +7,8 @@ use crate::domain::page::PageRequest;
 use crate::domain::resident::{ResidentTag, tag_pattern};
 use crate::domain::search::prefix_pattern;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -73,14 +73,7 @@ pub async fn list(
     if let Some(building) = &filter.building {
         query = query.filter(Column::Building.eq(building.as_str()));
     }
-    if let Some(after) = after {
-        query = query.filter(Column::Id.lt(after));
-    }
-    query
-        .order_by_desc(Column::Id)
-        .limit(page.first + 1)
-        .all(db)
-        .await
+    super::page::keyset(db, query, Column::Id, Order::Desc, after, page).await
 }
 
 pub async fn insert(db: &impl ConnectionTrait, row: ResidentRow) -> Result<ResidentRow, DbErr> {

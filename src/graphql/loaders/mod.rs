@@ -1,9 +1,11 @@
-//! Per-request DataLoaders. Each is built for one caller and filters by that caller's scope in
-//! SQL, so a nested field never reaches a row the caller could not fetch directly.
+//! Per-request DataLoaders: one registry (`Loaders`) built per request. Each loader is built for
+//! one caller and filters by that caller's scope in SQL, so a nested field never reaches a row
+//! the caller could not fetch directly.
 use crate::access::Scope;
 use crate::access::event::EventReach;
 use crate::access::resident::ResidentReach;
 use crate::error::AppError;
+use crate::graphql::{actor, state};
 use crate::store::account::{self, AccountRow};
 use crate::store::event::{self, EventRow, StepRow};
 use crate::store::grid_member::{self, AssignmentRow};
@@ -12,14 +14,31 @@ use crate::store::photo::{self, PhotoRow};
 use crate::store::region::{self, RegionRow};
 use crate::store::resident::{self, ResidentRow};
 use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, Result};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::OnceCell;
 use uuid::Uuid;
+
+/// Service items, claims, their timelines, parties and photos.
+mod service_item;
+
+pub use service_item::ServiceItemLoaders;
 
 type LoadError = async_graphql::Error;
 
 fn db_error(e: sea_orm::DbErr) -> LoadError {
     AppError::from(e).into()
+}
+
+/// A loader that batches what one request asks within `delay`.
+fn make<L: Loader<Uuid>>(loader: L, delay: Duration) -> DataLoader<L> {
+    DataLoader::new(loader, |fut| {
+        tokio::spawn(fut);
+    })
+    .delay(delay)
 }
 
 /// Rows grouped under the key a one-to-many loader was asked for.
@@ -234,8 +253,11 @@ pub struct Loaders {
     pub event_photos: DataLoader<PhotosByOwner>,
     pub step_photos: DataLoader<PhotosByOwner>,
     pub residents_by_event: DataLoader<ResidentsByEvent>,
-    /// Service items, claims and timelines (built on first use).
-    pub service: super::service_item::ServiceLoaders,
+    db: DatabaseConnection,
+    delay: Duration,
+    /// Built on first use: what the caller may see of service items depends on the caller's
+    /// unit committees, which takes a query to learn, and most requests never touch them.
+    service_items: OnceCell<Arc<ServiceItemLoaders>>,
 }
 
 impl Loaders {
@@ -243,15 +265,9 @@ impl Loaders {
         db: &DatabaseConnection,
         reach: &EventReach,
         residents: &ResidentReach,
-        delay: std::time::Duration,
+        delay: Duration,
     ) -> Self {
         let scope = reach.scope();
-        fn make<L: Loader<Uuid>>(loader: L, delay: std::time::Duration) -> DataLoader<L> {
-            DataLoader::new(loader, |fut| {
-                tokio::spawn(fut);
-            })
-            .delay(delay)
-        }
         macro_rules! loader {
             ($ty:ident) => {
                 make(
@@ -299,7 +315,27 @@ impl Loaders {
                 },
                 delay,
             ),
-            service: super::service_item::ServiceLoaders::new(db, delay),
+            db: db.clone(),
+            delay,
+            service_items: OnceCell::new(),
         }
+    }
+
+    /// The service-item loaders, bound to what the caller may see of service items.
+    pub async fn service_items(&self, ctx: &Context<'_>) -> Result<Arc<ServiceItemLoaders>> {
+        let built = self
+            .service_items
+            .get_or_try_init(|| async {
+                let me = &actor(ctx)?.principal;
+                let viewer = crate::service::service_item::viewer(state(ctx), me).await?;
+                Ok::<_, AppError>(Arc::new(ServiceItemLoaders::new(
+                    &self.db,
+                    self.delay,
+                    viewer,
+                    ResidentReach::beneficiaries(me),
+                )))
+            })
+            .await?;
+        Ok(built.clone())
     }
 }

@@ -1,0 +1,95 @@
+//! Reads: the `serviceItems` list, one item or claim, and whether a caller may see an item or a
+//! claim (for their photos).
+use super::{today, viewer, visible_item};
+use crate::access::service_item::{self as access, Viewer};
+use crate::access::{Actor, Principal, Scope};
+use crate::domain::page::PageRequest;
+use crate::domain::service_item::{
+    ServiceCategory, ServiceDirection, ServiceItemKind, ServiceItemState,
+};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::region::{self};
+use crate::store::service_item::{self as store, ClaimRow, ItemFilter, ItemRow};
+use uuid::Uuid;
+
+/// Filters of `serviceItems`.
+#[derive(Debug, Default, Clone)]
+pub struct ItemQuery {
+    pub region_id: Option<Uuid>,
+    pub direction: Option<ServiceDirection>,
+    pub kind: Option<ServiceItemKind>,
+    pub category: Option<ServiceCategory>,
+    pub state: Option<ServiceItemState>,
+    pub claimable_by_me: bool,
+}
+
+pub async fn list_service_items(
+    state: &AppState,
+    actor: &Actor,
+    query: ItemQuery,
+    page: &PageRequest,
+) -> AppResult<Vec<ItemRow>> {
+    let me = &actor.principal;
+    let viewer = viewer(state, me).await?;
+    let within = match query.region_id {
+        None => None,
+        // Staff look within their scope, and a region outside it is not found.
+        Some(id) if matches!(viewer.kind(), Viewer::Staff { .. } | Viewer::All) => {
+            let region = region::find(&state.db, id, &me.scope)
+                .await?
+                .ok_or_else(|| {
+                    AppError::NotFound("regionId: 区域不存在或不在您的管辖范围内".into())
+                })?;
+            Some(Scope::within(&region.path))
+        }
+        // A liaison has no region scope: the filter only narrows what it already sees, and an
+        // unknown id narrows to nothing — the same answer as a region it sees nothing in, so
+        // the answer tells nothing about which ids exist.
+        Some(id) => Some(match region::find_unscoped(&state.db, id).await? {
+            Some(region) => Scope::within(&region.path),
+            None => Scope::nothing(),
+        }),
+    };
+    let filter = ItemFilter {
+        within,
+        direction: query.direction,
+        kind: query.kind,
+        category: query.category,
+        state: query.state,
+        claimable: query
+            .claimable_by_me
+            .then(|| (access::claimant(me, &viewer), today(state))),
+    };
+    Ok(store::list_items(&state.db, &viewer, &filter, page, page.after_id()?).await?)
+}
+
+pub async fn find_service_item(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ItemRow> {
+    let viewer = viewer(state, &actor.principal).await?;
+    visible_item(state, &viewer, id).await
+}
+
+/// May this caller see the item (for its photos)? Grid members see no items.
+pub async fn may_see_item(state: &AppState, me: &Principal, id: Uuid) -> AppResult<bool> {
+    Ok(match viewer(state, me).await {
+        Ok(viewer) => store::find_item(&state.db, id, &viewer).await?.is_some(),
+        Err(AppError::Forbidden(_)) => false,
+        Err(e) => return Err(e),
+    })
+}
+
+/// May this caller see the claim (for its completion photos)?
+pub async fn may_see_claim(state: &AppState, me: &Principal, id: Uuid) -> AppResult<bool> {
+    Ok(match viewer(state, me).await {
+        Ok(viewer) => store::find_claim(&state.db, id, &viewer).await?.is_some(),
+        Err(AppError::Forbidden(_)) => false,
+        Err(e) => return Err(e),
+    })
+}
+
+pub async fn find_service_claim(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ClaimRow> {
+    let viewer = viewer(state, &actor.principal).await?;
+    store::find_claim(&state.db, id, &viewer)
+        .await?
+        .ok_or_else(|| AppError::not_found("认领"))
+}
