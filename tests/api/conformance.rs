@@ -282,3 +282,34 @@ async fn a_third_party_client_drives_report_to_close_with_a_photo() {
     );
     assert!(stdout.contains("-> CLOSED"), "{stdout}");
 }
+
+#[tokio::test]
+async fn a_refused_reason_names_the_argument_the_client_sent() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let body = app
+        .gql(
+            Some(&w.g1_member.access),
+            "mutation($i: ReportInput!) { reportEvent(input: $i) { id } }",
+            json!({"i": {
+                "clientId": uuid::Uuid::now_v7(), "category": "SANITATION", "title": "积水",
+                "location": {"lat": 22.76, "lng": 112.96},
+                "capturedAt": (app.state.now() - chrono::Duration::minutes(1)).to_rfc3339(),
+                "gridId": w.g1,
+            }}),
+        )
+        .await;
+    let id = body["data"]["reportEvent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let t = Some(w.c1_worker.access.as_str());
+    for mutation in [
+        "mutation($id: UUID!) { rejectEvent(id: $id, reason: \"\") { id } }",
+        "mutation($id: UUID!) { suspendEvent(id: $id, reason: \"  \") { id } }",
+    ] {
+        let body = app.gql(t, mutation, json!({"id": id})).await;
+        assert_code(&body, "BAD_USER_INPUT");
+        assert_eq!(error_field(&body), Some("reason"), "{body}");
+    }
+}

@@ -36,6 +36,24 @@ async fn step(ctx: &Context<'_>, event_id: Uuid, step: Step, input: StepInput) -
     ))
 }
 
+/// A step whose note arrives under another argument name (`reason`, `result`, `instructions`):
+/// an error about the note names that argument, as the client sent it.
+async fn step_as(
+    ctx: &Context<'_>,
+    event_id: Uuid,
+    step: Step,
+    input: StepInput,
+    argument: &str,
+) -> Result<Event> {
+    match service::apply_step(state(ctx), actor(ctx)?, event_id, step, input).await {
+        Ok(row) => Ok(Event(row)),
+        Err(AppError::BadUserInput { field, message }) if field == "note" => {
+            Err(AppError::bad_input(argument, message).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn note_only(note: Option<String>) -> StepInput {
     StepInput {
         note,
@@ -114,7 +132,7 @@ impl EventMutation {
         reason: String,
         duplicate_of_id: Option<Uuid>,
     ) -> Result<Event> {
-        step(
+        step_as(
             ctx,
             id,
             Step::Reject,
@@ -123,6 +141,7 @@ impl EventMutation {
                 duplicate_of: duplicate_of_id,
                 ..StepInput::default()
             },
+            "reason",
         )
         .await
     }
@@ -135,7 +154,7 @@ impl EventMutation {
         unit_id: Uuid,
         instructions: Option<String>,
     ) -> Result<Event> {
-        step(
+        step_as(
             ctx,
             id,
             Step::Dispatch,
@@ -144,6 +163,7 @@ impl EventMutation {
                 unit_id: Some(unit_id),
                 ..StepInput::default()
             },
+            "instructions",
         )
         .await
     }
@@ -167,7 +187,7 @@ impl EventMutation {
         #[graphql(default)] photos: Vec<Upload>,
     ) -> Result<Event> {
         let photos = read_uploads(ctx, "photos", photos)?;
-        step(
+        step_as(
             ctx,
             id,
             Step::Resolve(resolution),
@@ -176,6 +196,7 @@ impl EventMutation {
                 photos,
                 ..StepInput::default()
             },
+            "result",
         )
         .await
     }
@@ -203,12 +224,12 @@ impl EventMutation {
 
     /// "Not fixed": back to the last handler, close clock restarted.
     async fn reopen_event(&self, ctx: &Context<'_>, id: Uuid, reason: String) -> Result<Event> {
-        step(ctx, id, Step::Reopen, note_only(Some(reason))).await
+        step_as(ctx, id, Step::Reopen, note_only(Some(reason)), "reason").await
     }
 
     /// Clocks pause until `resumeEvent`.
     async fn suspend_event(&self, ctx: &Context<'_>, id: Uuid, reason: String) -> Result<Event> {
-        step(ctx, id, Step::Suspend, note_only(Some(reason))).await
+        step_as(ctx, id, Step::Suspend, note_only(Some(reason)), "reason").await
     }
 
     async fn resume_event(
@@ -222,7 +243,7 @@ impl EventMutation {
 
     /// Hands the event up one level (community → sub-district → city).
     async fn escalate_event(&self, ctx: &Context<'_>, id: Uuid, reason: String) -> Result<Event> {
-        step(ctx, id, Step::Escalate, note_only(Some(reason))).await
+        step_as(ctx, id, Step::Escalate, note_only(Some(reason)), "reason").await
     }
 
     /// Merges duplicate reports into `targetId`; returns the target.
