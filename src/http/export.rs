@@ -4,12 +4,11 @@
 //! Bearer token; 401 without one, 403 for callers who see no figures, 404 for a region outside
 //! scope. Every export is audited before its first byte is sent.
 use super::Shared;
-use super::graphql::{bearer, caller_failed, refuse, request_id, unavailable};
+use super::graphql::{refuse, request_id, signed_in, unavailable};
 use crate::access::Actor;
 use crate::domain::event::{EventCategory, EventState};
 use crate::error::AppError;
 use crate::service::figures::{self as figures, EXPORT_HEADERS, Export, ExportRequest};
-use crate::service::session::authenticate;
 use crate::store::figures::export_page;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -91,20 +90,9 @@ pub async fn events_csv(
 ) -> HttpResponse {
     let rid = request_id(&req);
     let state = &shared.state;
-    let Some(token) = bearer(req.headers()) else {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            "请先登录",
-            &rid,
-        );
-    };
-    let principal = match authenticate(state, token).await {
-        Ok(p) => p,
-        Err(err @ (AppError::Internal(_) | AppError::Unavailable { .. })) => {
-            return caller_failed(err, &rid);
-        }
-        Err(e) => return refuse(StatusCode::UNAUTHORIZED, e.code(), &e.message(), &rid),
+    let principal = match signed_in(&req, state, &rid).await {
+        Ok(principal) => principal,
+        Err(refused) => return refused,
     };
     let request = match parse_request(&query) {
         Ok(r) => r,

@@ -80,6 +80,35 @@ pub(super) fn caller_failed(err: AppError, request_id: &str) -> HttpResponse {
     }
 }
 
+/// The signed-in caller of a plain HTTP endpoint (photos, exports), or the response refusing
+/// it: 401 without or with a bad token, 503/500 when the check itself failed.
+pub(super) async fn signed_in(
+    req: &HttpRequest,
+    state: &crate::state::AppState,
+    rid: &str,
+) -> Result<crate::access::principal::Principal, HttpResponse> {
+    let Some(token) = bearer(req.headers()) else {
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "请先登录",
+            rid,
+        ));
+    };
+    match authenticate(state, token).await {
+        Ok(principal) => Ok(principal),
+        Err(err @ (AppError::Internal(_) | AppError::Unavailable { .. })) => {
+            Err(caller_failed(err, rid))
+        }
+        Err(e) => Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            e.code(),
+            &e.message(),
+            rid,
+        )),
+    }
+}
+
 pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;

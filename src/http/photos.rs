@@ -1,10 +1,9 @@
 //! `GET /photos/{id}`: a stored photo, for a caller (bearer token) allowed to see what it
 //! belongs to. Anything else is 404, so photo ids cannot be probed.
 use super::Shared;
-use super::graphql::{bearer, caller_failed, refuse, request_id, unavailable};
+use super::graphql::{refuse, request_id, signed_in, unavailable};
 use crate::error::AppError;
 use crate::service::photo_owner::open_photo;
-use crate::service::session::authenticate;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use uuid::Uuid;
@@ -16,20 +15,9 @@ pub async fn get(
 ) -> HttpResponse {
     let rid = request_id(&req);
     let state = &shared.state;
-    let Some(token) = bearer(req.headers()) else {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            "请先登录",
-            &rid,
-        );
-    };
-    let principal = match authenticate(state, token).await {
-        Ok(p) => p,
-        Err(err @ (AppError::Internal(_) | AppError::Unavailable { .. })) => {
-            return caller_failed(err, &rid);
-        }
-        Err(e) => return refuse(StatusCode::UNAUTHORIZED, e.code(), &e.message(), &rid),
+    let principal = match signed_in(&req, state, &rid).await {
+        Ok(principal) => principal,
+        Err(refused) => return refused,
     };
     let Ok(id) = Uuid::parse_str(&path) else {
         return refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "照片不存在", &rid);
