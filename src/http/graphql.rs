@@ -6,8 +6,6 @@ use super::body;
 use super::persisted;
 use super::request_id::RequestId;
 use crate::access::Actor;
-use crate::access::event::EventReach;
-use crate::access::resident::ResidentReach;
 use crate::budget::Payer;
 use crate::error::AppError;
 use crate::graphql::guard;
@@ -165,11 +163,7 @@ fn graphql_response(response: async_graphql::Response, media: ResponseMedia) -> 
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
     let mut http = match &hint {
-        Some(hint) => {
-            let mut http = HttpResponse::build(hint_status(hint.code));
-            http.insert_header((header::RETRY_AFTER, hint.after_secs.to_string()));
-            http
-        }
+        Some(hint) => come_back_later(hint),
         None if request_error && media == ResponseMedia::GraphqlResponseJson => {
             HttpResponse::BadRequest()
         }
@@ -193,11 +187,14 @@ fn graphql_response(response: async_graphql::Response, media: ResponseMedia) -> 
 }
 
 /// The status of a response whose error asks the client to come back later.
-fn hint_status(code: &str) -> StatusCode {
-    match code {
+fn come_back_later(hint: &crate::graphql::errors::RetryHint) -> actix_web::HttpResponseBuilder {
+    let status = match hint.code {
         "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::SERVICE_UNAVAILABLE,
-    }
+    };
+    let mut http = HttpResponse::build(status);
+    http.insert_header((header::RETRY_AFTER, hint.after_secs.to_string()));
+    http
 }
 
 /// A coded error refused before execution, with the status and `Retry-After` it calls for.
@@ -212,12 +209,8 @@ fn error_response(error: AppError, rid: &str, metrics: &crate::telemetry::Metric
         rid,
         metrics,
     );
-    let mut http = match crate::graphql::errors::retry_hint(&response) {
-        Some(hint) => {
-            let mut http = HttpResponse::build(hint_status(hint.code));
-            http.insert_header((header::RETRY_AFTER, hint.after_secs.to_string()));
-            http
-        }
+    let mut http = match &crate::graphql::errors::retry_hint(&response) {
+        Some(hint) => come_back_later(hint),
         None => HttpResponse::BadRequest(),
     };
     http.insert_header((header::CACHE_CONTROL, "no-store"))
@@ -457,21 +450,16 @@ async fn execute(
     if let Err(refused) = state.budgets.charge(payer, 1) {
         return error_response(refused, &rid, &state.metrics);
     }
-    let (reach, residents) = match &caller {
-        Caller::Authenticated(actor) => (
-            EventReach::of(&actor.principal),
-            ResidentReach::nested(&actor.principal),
-        ),
-        _ => (EventReach::nobody(), ResidentReach::nobody()),
-    };
     let query = request.query.clone();
     let variables = request.variables.clone();
     let request = request
         .data(state.clone())
-        .data(Loaders::new(
+        .data(Loaders::for_caller(
             &state.db,
-            &reach,
-            &residents,
+            match &caller {
+                Caller::Authenticated(actor) => Some(&actor.principal),
+                _ => None,
+            },
             state.settings.loader_delay,
         ))
         .data(GqlRequestId(rid.clone()))

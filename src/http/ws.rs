@@ -5,9 +5,7 @@
 //! account or an expired token the server closes the socket (4403) and the client reconnects
 //! with a fresh token.
 use super::Shared;
-use crate::access::event::EventReach;
 use crate::access::principal::Actor;
-use crate::access::resident::ResidentReach;
 use crate::graphql::Caller;
 use crate::graphql::loaders::Loaders;
 use crate::service::session::authenticate;
@@ -176,14 +174,11 @@ fn connection_data(
     principal: crate::access::principal::Principal,
     request_id: String,
 ) -> Data {
-    let reach = EventReach::of(&principal);
-    let residents = ResidentReach::nested(&principal);
     let mut data = Data::default();
     data.insert(state.clone());
-    data.insert(Loaders::new(
+    data.insert(Loaders::for_caller(
         &state.db,
-        &reach,
-        &residents,
+        Some(&principal),
         state.settings.loader_delay,
     ));
     data.insert(Caller::Authenticated(Actor {

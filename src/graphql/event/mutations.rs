@@ -31,9 +31,7 @@ fn new_report(ctx: &Context<'_>, field: &str, input: ReportInput) -> Result<NewR
 pub struct EventMutation;
 
 async fn step(ctx: &Context<'_>, event_id: Uuid, step: Step, input: StepInput) -> Result<Event> {
-    Ok(Event(
-        service::apply_step(state(ctx), actor(ctx)?, event_id, step, input).await?,
-    ))
+    step_as(ctx, event_id, step, input, "note").await
 }
 
 /// A step whose note arrives under another argument name (`reason`, `result`, `instructions`):

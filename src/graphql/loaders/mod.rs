@@ -261,6 +261,23 @@ pub struct Loaders {
 }
 
 impl Loaders {
+    /// The loaders of one caller (`None`: anonymous, who reaches nothing).
+    pub fn for_caller(
+        db: &DatabaseConnection,
+        caller: Option<&crate::access::principal::Principal>,
+        delay: std::time::Duration,
+    ) -> Self {
+        match caller {
+            Some(principal) => Self::new(
+                db,
+                &EventReach::of(principal),
+                &ResidentReach::nested(principal),
+                delay,
+            ),
+            None => Self::new(db, &EventReach::nobody(), &ResidentReach::nobody(), delay),
+        }
+    }
+
     pub fn new(
         db: &DatabaseConnection,
         reach: &EventReach,
