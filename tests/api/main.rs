@@ -19,3 +19,4 @@ mod residents;
 mod schema;
 mod seed;
 mod service_items;
+mod sessions;
