@@ -16,6 +16,7 @@ mod people;
 mod realtime;
 mod regions;
 mod residents;
+mod scale;
 mod schema;
 mod seed;
 mod service_items;
