@@ -1094,7 +1094,7 @@ impl City<'_> {
         if open_overdue {
             self.overdue[ci] += 1;
         }
-        let with_photos = self.photo.is_some() && i % self.sizes.photo_every.max(1) == 0;
+        let with_photos = self.photo.is_some() && i.is_multiple_of(self.sizes.photo_every.max(1));
         let n_steps = drafts.len();
         for d in drafts {
             let step_id = self.id_at(d.at);
