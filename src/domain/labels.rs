@@ -3,6 +3,7 @@ use super::event::{
     DeadlineStage, DeadlineStatus, EventAction, EventCategory, EventPriority, EventSource,
     EventState, PointsReason, ReporterKind, Resolution,
 };
+use super::notification::NotificationKind;
 use super::people::{CommitteeKind, GridMemberKind, GridRole, MemberUnitKind, Occupation};
 use super::region::{GridKind, RegionLevel};
 use super::resident::{Gender, ResidenceType, ResidentTag};
@@ -30,6 +31,10 @@ macro_rules! labelled {
     };
 }
 
+labelled!(NotificationKind,
+    EventDispatched => "事件派遣", EventReopened => "事件重新打开", ReportAccepted => "上报已受理",
+    ReportRejected => "上报被退回", ReportResolved => "上报已办结", ReportClosed => "上报已结案",
+    DeadlineBreached => "处置超时", ClaimReleased => "认领超期释放");
 labelled!(Gender, Male => "男", Female => "女");
 labelled!(ResidenceType, Registered => "户籍人口", Permanent => "常住人口", Floating => "流动人口", Tenant => "租住人员");
 labelled!(ResidentTag,
@@ -195,6 +200,7 @@ pub fn all_labels() -> Vec<EnumLabels> {
         of::<ServiceItemState>(),
         of::<ServiceClaimState>(),
         of::<ServiceStepAction>(),
+        of::<NotificationKind>(),
     ]
 }
 

@@ -6,6 +6,8 @@ pub mod event;
 pub mod figures;
 /// Display labels (zh-CN) of every enum the API serves.
 pub mod labels;
+/// The notification inbox: kinds, who is told what.
+pub mod notification;
 /// Keyset pagination: page sizes and opaque cursors.
 pub mod page;
 /// Grid members and member units: kinds, occupations, roles.

@@ -23,6 +23,8 @@ pub mod input_paths;
 pub mod labels;
 /// One registry of per-request DataLoaders for nested look-ups, each bound to the caller's scope.
 pub mod loaders;
+/// The notification inbox.
+pub mod notification;
 /// Relay connection building shared by every list.
 pub mod page;
 /// Grid members and member units with their committees.
@@ -52,6 +54,7 @@ pub struct QueryRoot(
     labels::LabelQuery,
     service_item::ServiceQuery,
     dashboard::DashboardQuery,
+    notification::NotificationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -63,10 +66,11 @@ pub struct MutationRoot(
     people::PeopleMutation,
     event::EventMutation,
     service_item::ServiceMutation,
+    notification::NotificationMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(subscription::EventSubscription);
+pub struct SubscriptionRoot(subscription::LiveSubscription);
 
 pub type GridSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

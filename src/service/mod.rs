@@ -11,6 +11,8 @@ pub mod audit;
 pub mod event;
 /// Figures for admins: the dashboard's blocks, the audited CSV export.
 pub mod figures;
+/// The notification inbox: who is told what, written with the change; read by the owner.
+pub mod notification;
 /// Grid members and member units with their committees.
 pub mod people;
 /// Photos: checks, content-addressed storage, opening one the owner allows.

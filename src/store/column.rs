@@ -5,6 +5,7 @@ use crate::domain::event::{
     EventAction, EventCategory, EventPriority, EventSource, EventState, PointsReason, ReporterKind,
     Resolution,
 };
+use crate::domain::notification::NotificationKind;
 use crate::domain::people::{GridMemberKind, GridRole, MemberUnitKind, Occupation};
 use crate::domain::region::{GridKind, RegionLevel};
 use crate::domain::resident::{Gender, ResidenceType};
@@ -74,6 +75,7 @@ macro_rules! stored_as_code {
 }
 
 stored_as_code!(
+    NotificationKind,
     Role,
     RegionLevel,
     GridKind,

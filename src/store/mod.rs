@@ -19,6 +19,8 @@ pub mod event;
 pub mod figures;
 pub mod grid_member;
 pub mod member_unit;
+/// The notification inbox: written with the change it tells of, read by its owner only.
+pub mod notification;
 /// Keyset pagination shared by every list query.
 pub mod page;
 pub mod photo;

@@ -11,6 +11,7 @@ mod events;
 mod figures;
 mod hardening;
 mod limits;
+mod notifications;
 mod ops;
 mod people;
 mod realtime;

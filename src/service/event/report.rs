@@ -295,6 +295,6 @@ async fn insert_report(
     )
     .await?;
     txn.commit().await?;
-    announce::event_changed(state, &row, EventAction::Reported, now).await;
+    announce::event_changed(state, &row, EventAction::Reported, now, Default::default()).await;
     Ok(row)
 }

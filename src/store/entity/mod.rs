@@ -9,6 +9,8 @@ pub mod event_step;
 pub mod grid_assignment;
 pub mod grid_member;
 pub mod member_unit;
+/// The notification inbox.
+pub mod notification;
 pub mod photo;
 pub mod points_ledger;
 pub mod refresh_token;
