@@ -201,13 +201,7 @@ pub async fn service_figures(state: &AppState, scope: &DashboardScope) -> AppRes
     Ok(committees
         .into_iter()
         .fold(Figures::default(), |mut sum, (_, f)| {
-            sum.items_posted += f.items_posted;
-            sum.claims_made += f.claims_made;
-            sum.claims_completed += f.claims_completed;
-            sum.claims_verified += f.claims_verified;
-            sum.claims_withdrawn += f.claims_withdrawn;
-            sum.claims_released += f.claims_released;
-            sum.people_served += f.people_served;
+            sum.add(&f);
             sum
         }))
 }
