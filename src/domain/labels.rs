@@ -1,4 +1,5 @@
 //! zh-CN display labels of every enum the API serves, so clients never hard-code Chinese.
+use super::committee::CommitteeActivityKind;
 use super::event::{
     DeadlineStage, DeadlineStatus, EventAction, EventCategory, EventPriority, EventSource,
     EventState, PointsReason, ReporterKind, Resolution,
@@ -52,6 +53,7 @@ labelled!(MemberUnitKind,
     PropertyManagement => "物业服务企业", SocialOrganisation => "社会组织",
     PartyBranch => "党组织（含新就业群体流动党支部）", Other => "其他");
 labelled!(CommitteeKind, CommunityPartyCommittee => "社区大党委", SubDistrictWorkingCommittee => "街道大工委");
+labelled!(CommitteeActivityKind, Meeting => "联席会议", Activity => "共建活动");
 labelled!(ServiceDirection, Need => "需求清单", Offer => "资源清单");
 labelled!(ServiceItemKind, Project => "服务项目", MicroWish => "微心愿");
 labelled!(ServiceCategory,
@@ -200,6 +202,7 @@ pub fn all_labels() -> Vec<EnumLabels> {
         of::<ServiceItemState>(),
         of::<ServiceClaimState>(),
         of::<ServiceStepAction>(),
+        of::<CommitteeActivityKind>(),
         of::<NotificationKind>(),
     ]
 }

@@ -1,5 +1,7 @@
 //! Pure rules and types of the domain. No I/O; most unit tests live here.
 
+/// Committee activities: joint meetings and co-building activities, their limits.
+pub mod committee;
 /// Events: categories, states, the workflow, deadlines, geometry.
 pub mod event;
 /// Figures for admins: the window of days, CSV cell neutralising.

@@ -9,6 +9,8 @@ use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBui
 pub mod account;
 /// `auditLog`.
 pub mod audit;
+/// Committee activities: `committeeActivities`, `recordCommitteeActivity`.
+pub mod committee;
 /// `dashboard`: figures for admins.
 pub mod dashboard;
 /// Gives every error `extensions.code` and the request id; counts errors by code.
@@ -54,6 +56,7 @@ pub struct QueryRoot(
     labels::LabelQuery,
     service_item::ServiceQuery,
     dashboard::DashboardQuery,
+    committee::CommitteeQuery,
     notification::NotificationQuery,
 );
 
@@ -66,6 +69,7 @@ pub struct MutationRoot(
     people::PeopleMutation,
     event::EventMutation,
     service_item::ServiceMutation,
+    committee::CommitteeMutation,
     notification::NotificationMutation,
 );
 

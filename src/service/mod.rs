@@ -7,6 +7,8 @@ pub mod account;
 pub mod announce;
 /// Appending to the audit log.
 pub mod audit;
+/// Committee activities: recording joint meetings and co-building activities, listing them.
+pub mod committee;
 /// Events: reporting, the handling workflow, deadlines, duplicates, points.
 pub mod event;
 /// Figures for admins: the dashboard's blocks, the audited CSV export.
@@ -17,7 +19,8 @@ pub mod notification;
 pub mod people;
 /// Photos: checks, content-addressed storage, opening one the owner allows.
 pub mod photo;
-/// Opening a photo: asks the owner's module (event, service item) whether the caller may see it.
+/// Opening a photo: asks the owner's module (event, service item, committee activity) whether
+/// the caller may see it.
 pub mod photo_owner;
 /// Building and changing the region tree.
 pub mod region;

@@ -1,6 +1,7 @@
 //! Enum columns as domain enums. Each is stored as its code (`"REPORTED"`); a row leaves the
 //! store typed, and a code the domain does not know fails the query (an `INTERNAL` error,
 //! logged) instead of turning into some default.
+use crate::domain::committee::CommitteeActivityKind;
 use crate::domain::event::{
     EventAction, EventCategory, EventPriority, EventSource, EventState, PointsReason, ReporterKind,
     Resolution,
@@ -99,4 +100,5 @@ stored_as_code!(
     ServiceItemState,
     ServiceClaimState,
     ServiceStepAction,
+    CommitteeActivityKind,
 );

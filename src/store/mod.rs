@@ -13,6 +13,9 @@ pub mod audit;
 pub mod blobs;
 /// Enum columns stored as codes and read back as domain enums.
 pub mod column;
+/// Committee activities (meetings, co-building activities), their units and items, and their
+/// figures per committee and unit.
+pub mod committee;
 pub mod entity;
 pub mod event;
 /// Figures for admins in grouped SQL, and the export's keyset pages.

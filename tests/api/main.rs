@@ -6,6 +6,7 @@ mod access;
 mod accounts;
 mod auth;
 mod cli;
+mod committee;
 mod conformance;
 mod events;
 mod figures;
