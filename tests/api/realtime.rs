@@ -291,3 +291,48 @@ async fn a_change_through_one_instance_reaches_subscribers_on_another() {
         "{heard}"
     );
 }
+
+#[tokio::test]
+async fn one_socket_holds_at_most_sixteen_subscriptions() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let mut socket = connect(&app).await;
+    acknowledged(&mut socket, &w.c1_worker.access).await;
+    let subscribe = |id: usize| {
+        json!({"id": id.to_string(), "type": "subscribe",
+            "payload": {"query": "subscription { eventChanged { at } }"}})
+    };
+    for id in 0..16 {
+        send(&mut socket, subscribe(id)).await;
+    }
+    send(&mut socket, subscribe(16)).await;
+    let refused = next(&mut socket, Duration::from_secs(5))
+        .await
+        .expect("an answer");
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "16");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"],
+        "QUERY_TOO_COMPLEX"
+    );
+    // Completing one makes room for another, and the socket still works.
+    send(&mut socket, json!({"id": "3", "type": "complete"})).await;
+    send(&mut socket, subscribe(17)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    report(&app, &w.g1_member.access, &w.g1, "订阅上限").await;
+    let mut ids = Vec::new();
+    while let Some(message) = next(&mut socket, Duration::from_secs(2)).await {
+        if message["type"] == "complete" {
+            assert_eq!(message["id"], "3");
+            continue;
+        }
+        assert_eq!(message["type"], "next", "{message}");
+        ids.push(message["id"].as_str().unwrap().to_owned());
+    }
+    ids.sort_by_key(|id| id.parse::<u32>().unwrap());
+    let expected: Vec<String> = (0..18)
+        .filter(|id| *id != 3 && *id != 16)
+        .map(|id| id.to_string())
+        .collect();
+    assert_eq!(ids, expected);
+}
