@@ -32,7 +32,7 @@ struct Live(std::collections::HashSet<String>);
 
 impl Live {
     /// A client frame: `Err(id)` for a subscribe beyond the cap (answered here, never run).
-    fn from_client(&mut self, text: &str) -> Result<(), String> {
+    fn heard_from_client(&mut self, text: &str) -> Result<(), String> {
         let Ok(frame) = serde_json::from_str::<serde_json::Value>(text) else {
             return Ok(());
         };
@@ -53,7 +53,7 @@ impl Live {
     }
 
     /// A server frame: a subscription that completed or failed no longer counts.
-    fn from_server(&mut self, text: &str) {
+    fn sent_by_server(&mut self, text: &str) {
         // Data frames are the bulk; only short frames can be `complete` or `error` ones.
         if self.0.is_empty() || text.len() > 4096 || !text.contains("\"type\"") {
             return;
@@ -130,7 +130,7 @@ pub async fn subscribe(
     let token: Arc<Mutex<Option<String>>> = Arc::default();
 
     // Client frames in, as text for the protocol engine; pings answered at the frame level.
-    let (to_engine, from_client) = tokio::sync::mpsc::channel::<String>(16);
+    let (to_engine, heard_from_client) = tokio::sync::mpsc::channel::<String>(16);
     let mut pong = session.clone();
     let live: Arc<Mutex<Live>> = Arc::default();
     let counted = live.clone();
@@ -139,7 +139,9 @@ pub async fn subscribe(
         while let Some(Ok(message)) = messages.next().await {
             match message {
                 Message::Text(text) => {
-                    let admitted = counted.lock().map_or(Ok(()), |mut l| l.from_client(&text));
+                    let admitted = counted
+                        .lock()
+                        .map_or(Ok(()), |mut l| l.heard_from_client(&text));
                     match admitted {
                         Err(id) => {
                             if pong.text(too_many(&id)).await.is_err() {
@@ -161,8 +163,8 @@ pub async fn subscribe(
             }
         }
     });
-    let mut from_client = from_client;
-    let client = futures_util::stream::poll_fn(move |cx| from_client.poll_recv(cx));
+    let mut heard_from_client = heard_from_client;
+    let client = futures_util::stream::poll_fn(move |cx| heard_from_client.poll_recv(cx));
 
     let init_state = state.clone();
     let init_token = token.clone();
@@ -191,7 +193,7 @@ pub async fn subscribe(
                     Some(WsMessage::Text(text)) => {
                         acknowledged |= text.contains("\"connection_ack\"");
                         if let Ok(mut live) = live.lock() {
-                            live.from_server(&text);
+                            live.sent_by_server(&text);
                         }
                         if session.text(text).await.is_err() {
                             return;
@@ -270,18 +272,19 @@ mod tests {
         let mut live = Live::default();
         let sub = |id: usize| format!(r#"{{"id":"{id}","type":"subscribe","payload":{{}}}}"#);
         for id in 0..MAX_SUBSCRIPTIONS {
-            assert_eq!(live.from_client(&sub(id)), Ok(()));
+            assert_eq!(live.heard_from_client(&sub(id)), Ok(()));
         }
-        assert_eq!(live.from_client(&sub(99)), Err("99".to_owned()));
+        assert_eq!(live.heard_from_client(&sub(99)), Err("99".to_owned()));
         // The same id again is the engine's to refuse; it does not count twice.
-        assert_eq!(live.from_client(&sub(0)), Ok(()));
-        live.from_client(r#"{"id":"0","type":"complete"}"#).unwrap();
-        assert_eq!(live.from_client(&sub(99)), Ok(()));
-        live.from_server(r#"{"type":"complete","id":"1"}"#);
-        live.from_server(r#"{"type":"error","id":"2","payload":[]}"#);
-        assert_eq!(live.from_client(&sub(100)), Ok(()));
-        assert_eq!(live.from_client(&sub(101)), Ok(()));
-        assert_eq!(live.from_client(&sub(102)), Err("102".to_owned()));
+        assert_eq!(live.heard_from_client(&sub(0)), Ok(()));
+        live.heard_from_client(r#"{"id":"0","type":"complete"}"#)
+            .unwrap();
+        assert_eq!(live.heard_from_client(&sub(99)), Ok(()));
+        live.sent_by_server(r#"{"type":"complete","id":"1"}"#);
+        live.sent_by_server(r#"{"type":"error","id":"2","payload":[]}"#);
+        assert_eq!(live.heard_from_client(&sub(100)), Ok(()));
+        assert_eq!(live.heard_from_client(&sub(101)), Ok(()));
+        assert_eq!(live.heard_from_client(&sub(102)), Err("102".to_owned()));
     }
 
     #[test]
