@@ -4,7 +4,7 @@
 //! (for its photos). Who may do what is `access::committee`; a refused record is audited as
 //! `DENIED`, a recorded one in its own transaction.
 use crate::access::committee::{self as access, ActivityReach, Reach};
-use crate::access::{Actor, Principal, Scope};
+use crate::access::{Actor, Principal};
 use crate::domain::committee::{
     CommitteeActivityKind, parse_activity_title, parse_held_on, parse_notes, parse_people_reached,
     parse_service_item_ids, parse_unit_ids,
@@ -87,18 +87,11 @@ fn payload_hash(input: &NewCommitteeActivity, checked: &Checked) -> String {
 }
 
 fn replay(existing: ActivityRow, me: &Principal, hash: &str) -> AppResult<ActivityRow> {
-    if existing.recorded_by != me.account_id {
-        return Err(AppError::conflict(
-            Some("clientId"),
-            "该 clientId 已被使用，请重新生成",
-        ));
-    }
-    if existing.payload_hash != hash {
-        return Err(AppError::conflict(
-            Some("clientId"),
-            "该 clientId 已提交过内容不同的活动记录",
-        ));
-    }
+    crate::service::check_replay(
+        existing.recorded_by == me.account_id,
+        existing.payload_hash == hash,
+        "活动记录",
+    )?;
     Ok(existing)
 }
 
@@ -321,23 +314,8 @@ pub async fn list_committee_activities(
     {
         return Err(AppError::bad_input("to", "结束日期早于开始日期"));
     }
-    let within = match query.region_id {
-        None => None,
-        Some(id) if matches!(reach.kind(), Reach::Staff { .. } | Reach::All) => {
-            let region = region::find(&state.db, id, &me.scope)
-                .await?
-                .ok_or_else(|| {
-                    AppError::NotFound("regionId: 区域不存在或不在您的管辖范围内".into())
-                })?;
-            Some(Scope::within(&region.path))
-        }
-        // A liaison has no region scope: the filter only narrows what it already sees, and an
-        // unknown id narrows to nothing, so the answer tells nothing about which ids exist.
-        Some(id) => Some(match region::find_unscoped(&state.db, id).await? {
-            Some(region) => Scope::within(&region.path),
-            None => Scope::nothing(),
-        }),
-    };
+    let staff = matches!(reach.kind(), Reach::Staff { .. } | Reach::All);
+    let within = crate::service::region::narrowing(state, me, query.region_id, staff).await?;
     let filter = ActivityFilter {
         within,
         from: query.from,

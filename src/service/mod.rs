@@ -43,3 +43,27 @@ pub(crate) fn require_staff(
         Err(crate::error::AppError::forbidden(message))
     }
 }
+
+/// A write retried with a `clientId` already used: the first result stands if the same caller
+/// sent the same payload; another caller's id, or other content under it, is `CONFLICT`
+/// (`what`: the kind of record, for the message).
+pub(crate) fn check_replay(
+    same_caller: bool,
+    same_payload: bool,
+    what: &str,
+) -> crate::error::AppResult<()> {
+    use crate::error::AppError;
+    if !same_caller {
+        return Err(AppError::conflict(
+            Some("clientId"),
+            "该 clientId 已被使用，请重新生成",
+        ));
+    }
+    if !same_payload {
+        return Err(AppError::conflict(
+            Some("clientId"),
+            format!("该 clientId 已提交过内容不同的{what}"),
+        ));
+    }
+    Ok(())
+}
