@@ -206,12 +206,13 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{} ({})", e.message(), e.code()))?;
             println!(
-                "demo data ready: {} regions, {} member units, {} grid members, {} residents, {} events",
+                "demo data ready: {} regions, {} member units, {} grid members, {} residents, {} events, {} committee meetings and activities",
                 report.regions,
                 report.member_units,
                 report.grid_members,
                 report.residents,
-                report.events
+                report.events,
+                report.committee_activities
             );
             println!("demo accounts (password: {}):", crate::seed::DEMO_PASSWORD);
             for a in crate::seed::DEMO_ACCOUNTS {
