@@ -34,7 +34,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         passwords: Passwords::new(&settings.password)?,
         photos: crate::store::blobs::open(&settings.data_dir, settings.object_store.as_deref())?,
         budgets: crate::budget::Budgets::new(&settings.rates),
-        realtime: crate::realtime::Realtime::new(&db),
+        realtime: crate::realtime::Realtime::new(&db, settings.server.subscriber_backlog),
         principals: crate::access::cache::PrincipalCache::new(
             settings.session_cache_ttl,
             sea_orm::ConnectionTrait::get_database_backend(&db),

@@ -48,17 +48,28 @@ enum Command {
 enum SeedCommand {
     /// The demo data set from the seed articles, with one demo account per role (idempotent).
     Demo,
-    /// City-sized synthetic regions and events for benchmarks (not idempotent; use a fresh
-    /// database). Creates a CITY_ADMIN with the given phone and password to query them.
+    /// City-sized synthetic data for benchmarks and figures (not idempotent; use a fresh
+    /// database): regions, staff, grid members, member units and liaisons, residents, events
+    /// with their timelines, service items with claims. Every account it makes shares the
+    /// password given; the last line printed is JSON with the ids and phones a benchmark needs.
     Scale {
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = 16)]
         sub_districts: usize,
         #[arg(long, default_value_t = 25)]
         communities_per_sub_district: usize,
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = 20)]
         grids_per_community: usize,
-        #[arg(long, default_value_t = 200_000)]
+        #[arg(long, default_value_t = 1_000_000)]
         events: usize,
+        #[arg(long, default_value_t = 500_000)]
+        residents: usize,
+        #[arg(long, default_value_t = 100_000)]
+        service_items: usize,
+        #[arg(long, default_value_t = 3)]
+        units_per_community: usize,
+        /// One event in this many carries photos (0: none).
+        #[arg(long, default_value_t = 10)]
+        photo_every: usize,
         #[arg(long, default_value = "13700000001")]
         admin_phone: String,
         #[arg(long, default_value = "scale-bench-2026")]
@@ -140,6 +151,10 @@ async fn run(cli: Cli) -> Result<()> {
                     communities_per_sub_district,
                     grids_per_community,
                     events,
+                    residents,
+                    service_items,
+                    units_per_community,
+                    photo_every,
                     admin_phone,
                     admin_password,
                 },
@@ -150,21 +165,34 @@ async fn run(cli: Cli) -> Result<()> {
                 communities_per_sub_district,
                 grids_per_community,
                 events,
+                residents,
+                service_items,
+                units_per_community,
+                photo_every,
             };
             let started = std::time::Instant::now();
-            let report = crate::seed::scale::scale(&state, sizes, &admin_phone, &admin_password)
+            let r = crate::seed::scale::scale(&state, sizes, &admin_phone, &admin_password)
                 .await
                 .map_err(|e| anyhow::anyhow!("seeding failed: {e:?}"))?;
             println!(
-                "scale data ready in {:.1}s: {} regions, {} events; admin {admin_phone}; sample grid {}",
+                "scale data ready in {:.1}s: {} regions ({} grids), {} accounts, {} member units, \
+                 {} residents, {} events, {} timeline entries, {} photos, {} points rows, \
+                 {} service items, {} claims, {} item timeline entries",
                 started.elapsed().as_secs_f64(),
-                report.regions,
-                report.events,
-                report
-                    .sample_grid
-                    .map(|g| g.to_string())
-                    .unwrap_or_default()
+                r.regions,
+                r.grids,
+                r.accounts,
+                r.member_units,
+                r.residents,
+                r.events,
+                r.event_steps,
+                r.photos,
+                r.points,
+                r.service_items,
+                r.claims,
+                r.item_steps
             );
+            println!("{}", serde_json::to_string(&r.ids)?);
             Ok(())
         }
         Command::Seed {
@@ -178,12 +206,13 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{} ({})", e.message(), e.code()))?;
             println!(
-                "demo data ready: {} regions, {} member units, {} grid members, {} residents, {} events",
+                "demo data ready: {} regions, {} member units, {} grid members, {} residents, {} events, {} committee meetings and activities",
                 report.regions,
                 report.member_units,
                 report.grid_members,
                 report.residents,
-                report.events
+                report.events,
+                report.committee_activities
             );
             println!("demo accounts (password: {}):", crate::seed::DEMO_PASSWORD);
             for a in crate::seed::DEMO_ACCOUNTS {

@@ -78,6 +78,8 @@ pub struct ServerLimits {
     pub shutdown_timeout: Duration,
     /// How often a WebSocket's session is checked again (logout or a disabled account closes it).
     pub ws_recheck: Duration,
+    /// Changes a slow subscriber may fall behind by before it skips ahead and is told it lagged.
+    pub subscriber_backlog: usize,
 }
 
 /// How long a request may wait on the database before it gives up with `UNAVAILABLE`, so a slow
@@ -288,6 +290,7 @@ impl Settings {
         let server = &mut settings.server;
         parse_into("GRIDHUB_MAX_CONNECTIONS", &mut server.max_connections)?;
         secs_into("GRIDHUB_DRAIN_SECS", &mut server.drain_period)?;
+        parse_into("GRIDHUB_SUBSCRIBER_BACKLOG", &mut server.subscriber_backlog)?;
         secs_into(
             "GRIDHUB_SHUTDOWN_TIMEOUT_SECS",
             &mut server.shutdown_timeout,
@@ -351,6 +354,7 @@ impl Settings {
                 drain_period: Duration::from_secs(5),
                 shutdown_timeout: Duration::from_secs(30),
                 ws_recheck: Duration::from_secs(30),
+                subscriber_backlog: 1024,
             },
             login: LoginPolicy {
                 slow_after: 3,

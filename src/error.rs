@@ -45,6 +45,10 @@ pub enum AppError {
         message: String,
         retry_after_secs: u64,
     },
+    /// A subscriber fell behind the changes and skipped `missed` of them: refetch what it shows.
+    Lagged {
+        missed: u64,
+    },
     /// A bug. The cause carries the site that raised it (see `internal`).
     Internal(anyhow::Error),
 }
@@ -61,6 +65,7 @@ impl AppError {
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::QueryTooComplex(_) => "QUERY_TOO_COMPLEX",
             AppError::Unavailable { .. } => "UNAVAILABLE",
+            AppError::Lagged { .. } => "LAGGED",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -77,6 +82,9 @@ impl AppError {
             | AppError::InvalidTransition { message, .. }
             | AppError::RateLimited { message, .. }
             | AppError::Unavailable { message, .. } => message.clone(),
+            AppError::Lagged { missed } => {
+                format!("推送积压，已跳过 {missed} 条变更，请重新拉取列表")
+            }
             AppError::Internal(_) => "内部错误".to_owned(),
         }
     }
@@ -273,6 +281,7 @@ impl From<AppError> for async_graphql::Error {
             | AppError::Unavailable {
                 retry_after_secs, ..
             } => ext.set("retryAfterSeconds", *retry_after_secs),
+            AppError::Lagged { missed } => ext.set("missed", *missed),
             _ => {}
         }
         let mut gql = async_graphql::Error::new(err.message());

@@ -5,87 +5,148 @@
 //! The payload is small (event id, region path, action, time): each subscriber loads the event
 //! itself under its own reach.
 use crate::domain::event::EventAction;
+use crate::store::event::EventRow;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{OnceCell, broadcast};
 use uuid::Uuid;
 
 /// The PostgreSQL channel every instance listens on.
 pub const CHANNEL: &str = "gridhub_event_changes";
 
-/// Messages a slow subscriber may fall behind by before it skips ahead (it is told how many it
-/// missed; nobody else waits for it).
-const BACKLOG: usize = 1024;
-
 /// One timeline entry of one event.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Change {
     pub event_id: Uuid,
     /// The materialised path of the event's grid.
     pub region_path: String,
     pub action: EventAction,
     pub at: DateTime<Utc>,
-}
-
-/// A change as it travels through NOTIFY.
-#[derive(Serialize, Deserialize)]
-struct Wire {
-    id: Uuid,
-    path: String,
-    action: String,
-    at: DateTime<Utc>,
+    /// The event as it stands, read once on this instance for all its subscribers (each then
+    /// decides under its own reach whether it may see it).
+    row: OnceCell<Option<Arc<EventRow>>>,
 }
 
 impl Change {
+    pub fn new(
+        event_id: Uuid,
+        region_path: String,
+        action: EventAction,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Change {
+            event_id,
+            region_path,
+            action,
+            at,
+            row: OnceCell::new(),
+        }
+    }
+
+    /// The event, read from the database by the first subscriber that asks; `None` if it is
+    /// gone. A failed read is not kept: the next subscriber tries again.
+    pub async fn event(&self, db: &DatabaseConnection) -> Result<Option<Arc<EventRow>>, DbErr> {
+        self.row
+            .get_or_try_init(|| async {
+                Ok(crate::store::event::find_unscoped(db, self.event_id)
+                    .await?
+                    .map(Arc::new))
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// A notification written for one account.
+#[derive(Debug, Clone, Copy)]
+pub struct Notice {
+    pub id: Uuid,
+    pub account_id: Uuid,
+}
+
+/// What travels to subscribers.
+#[derive(Debug)]
+pub enum Signal {
+    Event(Change),
+    Notification(Notice),
+}
+
+/// A signal as it travels through NOTIFY (small: well under PostgreSQL's 8,000-byte limit).
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "t")]
+enum Wire {
+    #[serde(rename = "e")]
+    Event {
+        id: Uuid,
+        path: String,
+        action: String,
+        at: DateTime<Utc>,
+    },
+    #[serde(rename = "n")]
+    Notification { id: Uuid, to: Uuid },
+}
+
+impl Signal {
     fn to_wire(&self) -> Wire {
-        Wire {
-            id: self.event_id,
-            path: self.region_path.clone(),
-            action: self.action.as_str().to_owned(),
-            at: self.at,
+        match self {
+            Signal::Event(c) => Wire::Event {
+                id: c.event_id,
+                path: c.region_path.clone(),
+                action: c.action.as_str().to_owned(),
+                at: c.at,
+            },
+            Signal::Notification(n) => Wire::Notification {
+                id: n.id,
+                to: n.account_id,
+            },
         }
     }
 
     fn from_wire(wire: Wire) -> Option<Self> {
-        Some(Change {
-            event_id: wire.id,
-            region_path: wire.path,
-            action: EventAction::parse(&wire.action)?,
-            at: wire.at,
+        Some(match wire {
+            Wire::Event {
+                id,
+                path,
+                action,
+                at,
+            } => Signal::Event(Change::new(id, path, EventAction::parse(&action)?, at)),
+            Wire::Notification { id, to } => Signal::Notification(Notice { id, account_id: to }),
         })
     }
 }
 
 #[derive(Clone)]
 pub struct Realtime {
-    local: broadcast::Sender<Arc<Change>>,
+    local: broadcast::Sender<Arc<Signal>>,
     /// PostgreSQL: announcements go through NOTIFY; `None` on SQLite (one instance).
     notify: Option<DatabaseConnection>,
 }
 
 impl Realtime {
-    pub fn new(db: &DatabaseConnection) -> Self {
-        let (local, _) = broadcast::channel(BACKLOG);
+    /// `backlog`: the changes a slow subscriber may fall behind by before it skips ahead (it is
+    /// told how many it missed; nobody else waits for it).
+    pub fn new(db: &DatabaseConnection, backlog: usize) -> Self {
+        let (local, _) = broadcast::channel(backlog.max(1));
         let notify = (db.get_database_backend() == DatabaseBackend::Postgres).then(|| db.clone());
         Realtime { local, notify }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Signal>> {
         self.local.subscribe()
     }
 
     /// Tells every subscriber, on every instance, of a committed change. Best effort: a change
     /// is never rolled back for want of an audience, so a failure here is logged, not returned.
-    pub async fn announce(&self, change: Change) {
+    pub async fn announce(&self, signal: Signal) {
         match &self.notify {
             None => {
-                let _ = self.local.send(Arc::new(change));
+                let _ = self.local.send(Arc::new(signal));
             }
             Some(db) => {
-                let payload = match serde_json::to_string(&change.to_wire()) {
+                let payload = match serde_json::to_string(&signal.to_wire()) {
                     Ok(p) => p,
                     Err(e) => {
                         tracing::error!(error = %e, "could not encode an event change");
@@ -100,7 +161,7 @@ impl Realtime {
                     ))
                     .await;
                 if let Err(e) = sent {
-                    tracing::warn!(error = %e, event = %change.event_id, "NOTIFY failed; subscribers miss this change");
+                    tracing::warn!(error = %e, "NOTIFY failed; subscribers miss this change");
                 }
             }
         }
@@ -133,10 +194,10 @@ impl Realtime {
             };
             match serde_json::from_str::<Wire>(notification.payload())
                 .ok()
-                .and_then(Change::from_wire)
+                .and_then(Signal::from_wire)
             {
-                Some(change) => {
-                    let _ = self.local.send(Arc::new(change));
+                Some(signal) => {
+                    let _ = self.local.send(Arc::new(signal));
                 }
                 None => tracing::warn!(
                     payload = notification.payload(),

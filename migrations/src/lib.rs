@@ -7,6 +7,8 @@ mod m20261121_000001_foundation;
 mod m20261121_000002_people;
 mod m20261121_000003_events;
 mod m20261121_000004_service;
+mod m20261122_000005_committee_activities;
+mod m20261122_000006_notifications;
 
 pub struct Migrator;
 
@@ -18,6 +20,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_people::Migration),
             Box::new(m20261121_000003_events::Migration),
             Box::new(m20261121_000004_service::Migration),
+            Box::new(m20261122_000005_committee_activities::Migration),
+            Box::new(m20261122_000006_notifications::Migration),
         ]
     }
 }

@@ -48,6 +48,18 @@ impl EventReach {
     pub fn member_unit_id(&self) -> Option<Uuid> {
         self.member_unit_id
     }
+
+    /// The store's filter, for one row already in hand whose grid lies at `grid_path`: its grid
+    /// is in scope, the caller reported it, or it was dispatched to the caller's unit.
+    pub fn sees(&self, row: &EventRow, grid_path: &str) -> bool {
+        self.reaches(grid_path, row.reporter_account_id, row.assigned_unit_id)
+    }
+
+    fn reaches(&self, grid_path: &str, reporter: Uuid, assigned_unit: Option<Uuid>) -> bool {
+        self.scope.contains_path(grid_path)
+            || reporter == self.account_id
+            || (self.member_unit_id.is_some() && assigned_unit == self.member_unit_id)
+    }
 }
 
 /// May the caller report events? Everyone but unit liaisons (a liaison handles what is
@@ -146,4 +158,36 @@ pub fn judge(step: Step, standing: &Standing, row: &EventRow) -> AppResult<()> {
         | Step::Resume => "您无权处理该层级的事件",
         _ => "您无权对该事件执行此操作",
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_in_hand_is_reached_as_the_store_would_filter_it() {
+        let me = Uuid::from_u128(1);
+        let unit = Uuid::from_u128(2);
+        let other = Uuid::from_u128(3);
+        let worker = EventReach {
+            scope: Scope::under(vec!["/c/a/".into()]),
+            account_id: me,
+            member_unit_id: None,
+        };
+        assert!(worker.reaches("/c/a/g/", other, None));
+        assert!(!worker.reaches("/c/b/g/", other, None));
+        // What it reported itself, wherever it lies.
+        assert!(worker.reaches("/c/b/g/", me, None));
+        // No unit: an event without one is not "its unit's".
+        assert!(!worker.reaches("/c/b/g/", other, None));
+        let liaison = EventReach {
+            scope: Scope::nothing(),
+            account_id: me,
+            member_unit_id: Some(unit),
+        };
+        assert!(liaison.reaches("/c/b/g/", other, Some(unit)));
+        assert!(!liaison.reaches("/c/b/g/", other, Some(other)));
+        assert!(!liaison.reaches("/c/b/g/", other, None));
+        assert!(!EventReach::nobody().reaches("/c/a/g/", other, None));
+    }
 }

@@ -3,13 +3,15 @@
 //! - `principal::resolve` turns an account (and session) into the `Principal` with its scope —
 //!   for requests, the command line and the seeders alike.
 //! - Reads: one filter per kind of row (`Scope` for region-bound rows, `event::EventReach`,
-//!   `resident::ResidentReach`,
-//!   `service_item::ItemViewer`), built here and applied by the store in SQL.
+//!   `resident::ResidentReach`, `service_item::ItemViewer`, `committee::ActivityReach`), built
+//!   here and applied by the store in SQL.
 //! - Writes: pure rules of (step, the actor's standing, the row as it is now), which services
 //!   judge together with the state transition on every attempt.
 
 /// A short-lived cache of resolved callers, dropped on every instance at revocation.
 pub mod cache;
+/// Committee activities: who records and sees them.
+pub mod committee;
 /// Events: who reaches which, and who may take each workflow step.
 pub mod event;
 /// Figures (dashboard, export): who sees them, for which region.

@@ -1,8 +1,10 @@
 //! zh-CN display labels of every enum the API serves, so clients never hard-code Chinese.
+use super::committee::CommitteeActivityKind;
 use super::event::{
     DeadlineStage, DeadlineStatus, EventAction, EventCategory, EventPriority, EventSource,
     EventState, PointsReason, ReporterKind, Resolution,
 };
+use super::notification::NotificationKind;
 use super::people::{CommitteeKind, GridMemberKind, GridRole, MemberUnitKind, Occupation};
 use super::region::{GridKind, RegionLevel};
 use super::resident::{Gender, ResidenceType, ResidentTag};
@@ -30,6 +32,10 @@ macro_rules! labelled {
     };
 }
 
+labelled!(NotificationKind,
+    EventDispatched => "事件派遣", EventReopened => "事件重新打开", ReportAccepted => "上报已受理",
+    ReportRejected => "上报被退回", ReportResolved => "上报已办结", ReportClosed => "上报已结案",
+    DeadlineBreached => "处置超时", ClaimReleased => "认领超期释放");
 labelled!(Gender, Male => "男", Female => "女");
 labelled!(ResidenceType, Registered => "户籍人口", Permanent => "常住人口", Floating => "流动人口", Tenant => "租住人员");
 labelled!(ResidentTag,
@@ -47,6 +53,7 @@ labelled!(MemberUnitKind,
     PropertyManagement => "物业服务企业", SocialOrganisation => "社会组织",
     PartyBranch => "党组织（含新就业群体流动党支部）", Other => "其他");
 labelled!(CommitteeKind, CommunityPartyCommittee => "社区大党委", SubDistrictWorkingCommittee => "街道大工委");
+labelled!(CommitteeActivityKind, Meeting => "联席会议", Activity => "共建活动");
 labelled!(ServiceDirection, Need => "需求清单", Offer => "资源清单");
 labelled!(ServiceItemKind, Project => "服务项目", MicroWish => "微心愿");
 labelled!(ServiceCategory,
@@ -195,6 +202,8 @@ pub fn all_labels() -> Vec<EnumLabels> {
         of::<ServiceItemState>(),
         of::<ServiceClaimState>(),
         of::<ServiceStepAction>(),
+        of::<CommitteeActivityKind>(),
+        of::<NotificationKind>(),
     ]
 }
 

@@ -1,11 +1,15 @@
 //! Pure rules and types of the domain. No I/O; most unit tests live here.
 
+/// Committee activities: joint meetings and co-building activities, their limits.
+pub mod committee;
 /// Events: categories, states, the workflow, deadlines, geometry.
 pub mod event;
 /// Figures for admins: the window of days, CSV cell neutralising.
 pub mod figures;
 /// Display labels (zh-CN) of every enum the API serves.
 pub mod labels;
+/// The notification inbox: kinds, who is told what.
+pub mod notification;
 /// Keyset pagination: page sizes and opaque cursors.
 pub mod page;
 /// Grid members and member units: kinds, occupations, roles.

@@ -78,6 +78,14 @@ pub fn subtree_range(path: &str) -> (String, String) {
     (path.to_owned(), upper)
 }
 
+/// The ids on a path, from the root down to the region itself (a path is its regions' ids).
+pub fn ids_on_path(path: &str) -> Vec<Uuid> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| Uuid::try_parse(s).ok())
+        .collect()
+}
+
 /// Is `path` the same as or below `ancestor`?
 pub fn is_within(path: &str, ancestor: &str) -> bool {
     path.starts_with(ancestor)
@@ -199,6 +207,14 @@ impl Boundary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_names_its_regions_from_the_root_down() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let path = child_path(Some(&child_path(None, a)), b);
+        assert_eq!(ids_on_path(&path), vec![a, b]);
+        assert!(ids_on_path("/").is_empty());
+    }
     use serde_json::json;
 
     #[test]

@@ -239,7 +239,9 @@ pub fn parse_note(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
     }
 }
 
-fn parse_text(field: &str, raw: &str, max: usize, message: &str) -> AppResult<String> {
+/// Trimmed text of 1 to `max` characters without control characters (line breaks and tabs
+/// allowed), else `BAD_USER_INPUT` on `field` with `message`.
+pub(crate) fn parse_text(field: &str, raw: &str, max: usize, message: &str) -> AppResult<String> {
     let text = raw.trim();
     let len = text.chars().count();
     let bad_char = text

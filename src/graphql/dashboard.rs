@@ -74,8 +74,8 @@ pub struct DashboardGrid {
     pub count: i32,
 }
 
-/// Service claiming by the committees in the region's subtree, counted by the day each step
-/// happened in the window.
+/// Service claiming, meetings and activities of the committees in the region's subtree, counted
+/// by the day each step happened (each meeting or activity was held) in the window.
 #[derive(SimpleObject)]
 pub struct DashboardService {
     /// Needs and offers posted.
@@ -86,6 +86,12 @@ pub struct DashboardService {
     /// Claims released because nothing was started by the due day.
     pub released: i32,
     pub people_served: i32,
+    /// Joint meetings (联席会议) of the committees, by the day held.
+    pub meetings: i32,
+    /// Co-building activities (共建活动) of the committees, by the day held.
+    pub activities: i32,
+    /// People those meetings and activities reached.
+    pub people_reached: i32,
 }
 
 /// One Asia/Shanghai day of the window.
@@ -169,6 +175,9 @@ impl Dashboard {
             verified: int(f.claims_verified),
             released: int(f.claims_released),
             people_served: int(f.people_served),
+            meetings: int(f.meetings),
+            activities: int(f.activities),
+            people_reached: int(f.people_reached),
         })
     }
 

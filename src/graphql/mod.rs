@@ -9,6 +9,8 @@ use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBui
 pub mod account;
 /// `auditLog`.
 pub mod audit;
+/// Committee activities: `committeeActivities`, `recordCommitteeActivity`.
+pub mod committee;
 /// `dashboard`: figures for admins.
 pub mod dashboard;
 /// Gives every error `extensions.code` and the request id; counts errors by code.
@@ -23,6 +25,8 @@ pub mod input_paths;
 pub mod labels;
 /// One registry of per-request DataLoaders for nested look-ups, each bound to the caller's scope.
 pub mod loaders;
+/// The notification inbox.
+pub mod notification;
 /// Relay connection building shared by every list.
 pub mod page;
 /// Grid members and member units with their committees.
@@ -52,6 +56,8 @@ pub struct QueryRoot(
     labels::LabelQuery,
     service_item::ServiceQuery,
     dashboard::DashboardQuery,
+    committee::CommitteeQuery,
+    notification::NotificationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -63,10 +69,12 @@ pub struct MutationRoot(
     people::PeopleMutation,
     event::EventMutation,
     service_item::ServiceMutation,
+    committee::CommitteeMutation,
+    notification::NotificationMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(subscription::EventSubscription);
+pub struct SubscriptionRoot(subscription::LiveSubscription);
 
 pub type GridSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

@@ -23,6 +23,62 @@ use std::time::Duration;
 const KEEPALIVE: Duration = Duration::from_secs(60);
 /// Largest message a client may send.
 const MAX_FRAME: usize = 256 * 1024;
+/// Live subscriptions one socket may hold: each costs the server work on every change.
+pub const MAX_SUBSCRIPTIONS: usize = 16;
+
+/// The ids of a socket's live subscriptions, counted from both sides of the conversation.
+#[derive(Default)]
+struct Live(std::collections::HashSet<String>);
+
+impl Live {
+    /// A client frame: `Err(id)` for a subscribe beyond the cap (answered here, never run).
+    fn heard_from_client(&mut self, text: &str) -> Result<(), String> {
+        let Ok(frame) = serde_json::from_str::<serde_json::Value>(text) else {
+            return Ok(());
+        };
+        let id = frame["id"].as_str().unwrap_or_default().to_owned();
+        match frame["type"].as_str() {
+            Some("subscribe") if !self.0.contains(&id) => {
+                if self.0.len() >= MAX_SUBSCRIPTIONS {
+                    return Err(id);
+                }
+                self.0.insert(id);
+            }
+            Some("complete") => {
+                self.0.remove(&id);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A server frame: a subscription that completed or failed no longer counts.
+    fn sent_by_server(&mut self, text: &str) {
+        // Data frames are the bulk; only short frames can be `complete` or `error` ones.
+        if self.0.is_empty() || text.len() > 4096 || !text.contains("\"type\"") {
+            return;
+        }
+        if let Ok(frame) = serde_json::from_str::<serde_json::Value>(text)
+            && matches!(frame["type"].as_str(), Some("complete" | "error"))
+            && let Some(id) = frame["id"].as_str()
+        {
+            self.0.remove(id);
+        }
+    }
+}
+
+/// The protocol's `error` frame for a subscribe refused before it ran.
+fn too_many(id: &str) -> String {
+    serde_json::json!({
+        "id": id,
+        "type": "error",
+        "payload": [{
+            "message": format!("每个连接最多 {MAX_SUBSCRIPTIONS} 个订阅"),
+            "extensions": {"code": "QUERY_TOO_COMPLEX"},
+        }],
+    })
+    .to_string()
+}
 
 /// The bearer token of a `connection_init` payload.
 fn token_of(payload: &serde_json::Value) -> Option<String> {
@@ -74,14 +130,30 @@ pub async fn subscribe(
     let token: Arc<Mutex<Option<String>>> = Arc::default();
 
     // Client frames in, as text for the protocol engine; pings answered at the frame level.
-    let (to_engine, from_client) = tokio::sync::mpsc::channel::<String>(16);
+    let (to_engine, heard_from_client) = tokio::sync::mpsc::channel::<String>(16);
     let mut pong = session.clone();
+    let live: Arc<Mutex<Live>> = Arc::default();
+    let counted = live.clone();
     actix_web::rt::spawn(async move {
         let mut messages = messages.max_frame_size(MAX_FRAME);
         while let Some(Ok(message)) = messages.next().await {
             match message {
-                Message::Text(text) if to_engine.send(text.to_string()).await.is_err() => {
-                    return;
+                Message::Text(text) => {
+                    let admitted = counted
+                        .lock()
+                        .map_or(Ok(()), |mut l| l.heard_from_client(&text));
+                    match admitted {
+                        Err(id) => {
+                            if pong.text(too_many(&id)).await.is_err() {
+                                return;
+                            }
+                        }
+                        Ok(()) => {
+                            if to_engine.send(text.to_string()).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
                 }
                 Message::Ping(bytes) => {
                     let _ = pong.pong(&bytes).await;
@@ -91,8 +163,8 @@ pub async fn subscribe(
             }
         }
     });
-    let mut from_client = from_client;
-    let client = futures_util::stream::poll_fn(move |cx| from_client.poll_recv(cx));
+    let mut heard_from_client = heard_from_client;
+    let client = futures_util::stream::poll_fn(move |cx| heard_from_client.poll_recv(cx));
 
     let init_state = state.clone();
     let init_token = token.clone();
@@ -120,6 +192,9 @@ pub async fn subscribe(
                 message = engine.next() => match message {
                     Some(WsMessage::Text(text)) => {
                         acknowledged |= text.contains("\"connection_ack\"");
+                        if let Ok(mut live) = live.lock() {
+                            live.sent_by_server(&text);
+                        }
                         if session.text(text).await.is_err() {
                             return;
                         }
@@ -191,6 +266,26 @@ fn connection_data(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_socket_holds_a_bounded_number_of_live_subscriptions() {
+        let mut live = Live::default();
+        let sub = |id: usize| format!(r#"{{"id":"{id}","type":"subscribe","payload":{{}}}}"#);
+        for id in 0..MAX_SUBSCRIPTIONS {
+            assert_eq!(live.heard_from_client(&sub(id)), Ok(()));
+        }
+        assert_eq!(live.heard_from_client(&sub(99)), Err("99".to_owned()));
+        // The same id again is the engine's to refuse; it does not count twice.
+        assert_eq!(live.heard_from_client(&sub(0)), Ok(()));
+        live.heard_from_client(r#"{"id":"0","type":"complete"}"#)
+            .unwrap();
+        assert_eq!(live.heard_from_client(&sub(99)), Ok(()));
+        live.sent_by_server(r#"{"type":"complete","id":"1"}"#);
+        live.sent_by_server(r#"{"type":"error","id":"2","payload":[]}"#);
+        assert_eq!(live.heard_from_client(&sub(100)), Ok(()));
+        assert_eq!(live.heard_from_client(&sub(101)), Ok(()));
+        assert_eq!(live.heard_from_client(&sub(102)), Err("102".to_owned()));
+    }
 
     #[test]
     fn refusals_before_the_ack_use_the_protocol_codes() {

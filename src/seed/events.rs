@@ -31,7 +31,7 @@ fn demo_id(n: u128) -> Uuid {
 }
 
 /// The principal of a demo account, as a login would resolve it.
-async fn principal_of(state: &AppState, phone: &str) -> AppResult<Principal> {
+pub(super) async fn principal_of(state: &AppState, phone: &str) -> AppResult<Principal> {
     let hashes = state.pii.lookup_hashes("phone", phone);
     let row = account::find_by_phone_hashes(&state.db, &hashes)
         .await?

@@ -1,7 +1,7 @@
 //! `gridhub seed demo`: a demo data set drawn from the seed articles — Heshan's Shaping
 //! sub-district and its communities, Tangxia town's 80 grids (73 rural, 5 community, 2
 //! industrial park), member units such as the traffic police and a drivers' mobile party branch,
-//! grid members (many of them riders and drivers), residents with synthetic ID numbers, and one
+//! their committees' meetings and co-building activities, grid members (many of them riders and drivers), residents with synthetic ID numbers, and one
 //! demo account per role. Idempotent: every row is looked up by its natural key first, so a
 //! second run adds nothing.
 use crate::access::{Actor, principal};
@@ -22,6 +22,8 @@ use crate::store::{account, grid_member, member_unit, region, resident};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+/// Committee meetings and co-building activities in 凤凰社区 and 棠下镇.
+mod committee;
 /// Demo events in every state.
 mod events;
 /// City-sized synthetic data for benchmarks.
@@ -87,6 +89,8 @@ pub struct SeedReport {
     pub member_units: usize,
     /// Demo events created by this run (0 when they were already there).
     pub events: usize,
+    /// Committee meetings and activities recorded by this run (0 when they were already there).
+    pub committee_activities: usize,
     /// The synthetic ID numbers seeded (for checks that none is stored in plain text).
     pub resident_id_numbers: Vec<String>,
     pub resident_phones: Vec<String>,
@@ -523,6 +527,23 @@ pub async fn demo(state: &AppState) -> AppResult<SeedReport> {
             ("陈主管", "13500000009"),
         )
         .await?;
+    // 棠下镇's community committees (the article on its 80 grids names them).
+    let poly = s
+        .unit(
+            "保利物业江门分公司党支部",
+            MemberUnitKind::PropertyManagement,
+            Some(binjiang),
+            ("阮彩峰", "13500000010"),
+        )
+        .await?;
+    let primary = s
+        .unit(
+            "范罗冈小学滨江校区",
+            MemberUnitKind::School,
+            Some(binjiang),
+            ("黄老师", "13500000011"),
+        )
+        .await?;
     let joined = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default();
     s.join(
         police,
@@ -578,6 +599,32 @@ pub async fn demo(state: &AppState) -> AppResult<SeedReport> {
         .await?;
     s.join(enterprise, tangxia, "陈主管", joined, &["园区安全生产联防"])
         .await?;
+    s.join(
+        enterprise,
+        tangxia_c,
+        "陈主管",
+        joined,
+        &["企业职工应急演练", "暖企走访对接需求"],
+    )
+    .await?;
+    s.join(school, xinchang, "叶主任", joined, &["教师家长志愿服务队"])
+        .await?;
+    s.join(
+        poly,
+        binjiang,
+        "阮彩峰",
+        joined,
+        &["保利星火志愿队入户走访", "台风前小区风险排查"],
+    )
+    .await?;
+    s.join(
+        primary,
+        binjiang,
+        "黄老师",
+        joined,
+        &["社区青少年活动", "课后托管"],
+    )
+    .await?;
 
     // Demo accounts, one per role.
     s.account(&DEMO_ACCOUNTS[1], Some(shaping), None).await?;
@@ -681,5 +728,6 @@ pub async fn demo(state: &AppState) -> AppResult<SeedReport> {
     }
     s.report.events = events::demo_events(state, fg1, fg2, police, drivers).await?;
     service::demo(state, &s.actor).await?;
+    s.report.committee_activities = committee::demo(state, &s.actor).await?;
     Ok(s.report)
 }

@@ -201,13 +201,7 @@ pub async fn service_figures(state: &AppState, scope: &DashboardScope) -> AppRes
     Ok(committees
         .into_iter()
         .fold(Figures::default(), |mut sum, (_, f)| {
-            sum.items_posted += f.items_posted;
-            sum.claims_made += f.claims_made;
-            sum.claims_completed += f.claims_completed;
-            sum.claims_verified += f.claims_verified;
-            sum.claims_withdrawn += f.claims_withdrawn;
-            sum.claims_released += f.claims_released;
-            sum.people_served += f.people_served;
+            sum.add(&f);
             sum
         }))
 }
@@ -297,7 +291,13 @@ pub async fn start_export(
 ) -> AppResult<Export> {
     let window = Window::parse(request.from, request.to)?;
     let me = &actor.principal;
-    let (region, within) = figures_region(state, me, request.region_id).await?;
+    let (region, within) = match figures_region(state, me, request.region_id).await {
+        Ok(found) => found,
+        Err(refusal @ (AppError::Forbidden(_) | AppError::NotFound(_))) => {
+            return Err(export_denied(state, actor, request, refusal).await);
+        }
+        Err(e) => return Err(e),
+    };
     let now = state.now();
     let cohort = Cohort {
         within,
@@ -328,6 +328,41 @@ pub async fn start_export(
     )
     .await?;
     Ok(Export { cohort, rows, now })
+}
+
+/// Writes a refused export (out of scope, or a caller who sees no figures) to the audit log as
+/// `DENIED`, under the caller's own region so its admins see the attempt, and hands the refusal
+/// back.
+async fn export_denied(
+    state: &AppState,
+    actor: &Actor,
+    request: &ExportRequest,
+    refusal: AppError,
+) -> AppError {
+    let written = audit::record(
+        &state.db,
+        Some(actor),
+        state.now(),
+        Entry {
+            action: "EXPORT_EVENTS",
+            target_type: "region",
+            target_id: Some(request.region_id),
+            region_id: actor.principal.region_id,
+            outcome: Outcome::Denied,
+            detail: Some(json!({
+                "from": request.from,
+                "to": request.to,
+                "state": request.state.map(|s| s.as_str()),
+                "category": request.category.map(|c| c.as_str()),
+                "refused": refusal.code(),
+            })),
+        },
+    )
+    .await;
+    match written {
+        Ok(()) => refusal,
+        Err(e) => e.into(),
+    }
 }
 
 /// The export's header row (zh-CN), in the order of `export_cells`.

@@ -50,8 +50,8 @@ pub struct StagedPhoto {
 }
 
 /// Who a photo belongs to. Photos of events and their timeline entries carry the event id, so
-/// that whoever may see the event may see them. Service items' and claims' photos are seen by
-/// whoever may see the item or the claim.
+/// that whoever may see the event may see them. Service items', claims' and committee
+/// activities' photos are seen by whoever may see the item, the claim or the activity.
 #[derive(Debug, Clone, Copy)]
 pub enum PhotoOwner {
     Event(Uuid),
@@ -62,6 +62,8 @@ pub enum PhotoOwner {
     ServiceItem(Uuid),
     /// A claim's completion report.
     ServiceClaim(Uuid),
+    /// A committee's meeting or co-building activity.
+    CommitteeActivity(Uuid),
 }
 
 impl PhotoOwner {
@@ -71,6 +73,8 @@ impl PhotoOwner {
             PhotoOwner::EventStep { .. } => "EVENT_STEP",
             PhotoOwner::ServiceItem(_) => "SERVICE_ITEM",
             PhotoOwner::ServiceClaim(_) => "SERVICE_CLAIM",
+            // The column holds 16 characters.
+            PhotoOwner::CommitteeActivity(_) => "COMMITTEE_ACT",
         }
     }
 
@@ -78,7 +82,9 @@ impl PhotoOwner {
         match self {
             PhotoOwner::Event(id) => (id, Some(id)),
             PhotoOwner::EventStep { event_id, step_id } => (step_id, Some(event_id)),
-            PhotoOwner::ServiceItem(id) | PhotoOwner::ServiceClaim(id) => (id, None),
+            PhotoOwner::ServiceItem(id)
+            | PhotoOwner::ServiceClaim(id)
+            | PhotoOwner::CommitteeActivity(id) => (id, None),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! depend on no owner while the owners store their photos through `photo`.
 use crate::access::Principal;
 use crate::error::AppResult;
-use crate::service::{event, photo, service_item};
+use crate::service::{committee, event, photo, service_item};
 use crate::state::AppState;
 use crate::store::photo::PhotoRow;
 use uuid::Uuid;
@@ -25,6 +25,9 @@ pub async fn open_photo(
             }
             ("SERVICE_CLAIM", _) => {
                 service_item::may_see_claim(state, principal, row.owner_id).await?
+            }
+            ("COMMITTEE_ACT", _) => {
+                committee::may_see_activity(state, principal, row.owner_id).await?
             }
             _ => false,
         })

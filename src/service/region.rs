@@ -249,6 +249,31 @@ pub async fn update_region(
     Ok(row)
 }
 
+/// A `regionId:` argument of a list as a narrowing filter, never a grant. Callers with a
+/// region scope (`scoped`: staff) must name a region in it, else `NOT_FOUND`. Callers without one
+/// (liaisons) only narrow what they already see: an unknown id narrows to nothing, the same
+/// answer as a region they see nothing in, so the answer tells nothing about which ids exist.
+pub async fn narrowing(
+    state: &AppState,
+    me: &crate::access::Principal,
+    region_id: Option<Uuid>,
+    scoped: bool,
+) -> AppResult<Option<Scope>> {
+    let Some(id) = region_id else {
+        return Ok(None);
+    };
+    if scoped {
+        let region = region::find(&state.db, id, &me.scope)
+            .await?
+            .ok_or_else(|| AppError::NotFound("regionId: 区域不存在或不在您的管辖范围内".into()))?;
+        return Ok(Some(Scope::within(&region.path)));
+    }
+    Ok(Some(match region::find_unscoped(&state.db, id).await? {
+        Some(region) => Scope::within(&region.path),
+        None => Scope::nothing(),
+    }))
+}
+
 pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<RegionRow> {
     region::find(&state.db, id, &actor.principal.scope)
         .await?

@@ -1,10 +1,12 @@
 //! Enum columns as domain enums. Each is stored as its code (`"REPORTED"`); a row leaves the
 //! store typed, and a code the domain does not know fails the query (an `INTERNAL` error,
 //! logged) instead of turning into some default.
+use crate::domain::committee::CommitteeActivityKind;
 use crate::domain::event::{
     EventAction, EventCategory, EventPriority, EventSource, EventState, PointsReason, ReporterKind,
     Resolution,
 };
+use crate::domain::notification::NotificationKind;
 use crate::domain::people::{GridMemberKind, GridRole, MemberUnitKind, Occupation};
 use crate::domain::region::{GridKind, RegionLevel};
 use crate::domain::resident::{Gender, ResidenceType};
@@ -74,6 +76,7 @@ macro_rules! stored_as_code {
 }
 
 stored_as_code!(
+    NotificationKind,
     Role,
     RegionLevel,
     GridKind,
@@ -97,4 +100,5 @@ stored_as_code!(
     ServiceItemState,
     ServiceClaimState,
     ServiceStepAction,
+    CommitteeActivityKind,
 );

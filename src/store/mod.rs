@@ -13,12 +13,17 @@ pub mod audit;
 pub mod blobs;
 /// Enum columns stored as codes and read back as domain enums.
 pub mod column;
+/// Committee activities (meetings, co-building activities), their units and items, and their
+/// figures per committee and unit.
+pub mod committee;
 pub mod entity;
 pub mod event;
 /// Figures for admins in grouped SQL, and the export's keyset pages.
 pub mod figures;
 pub mod grid_member;
 pub mod member_unit;
+/// The notification inbox: written with the change it tells of, read by its owner only.
+pub mod notification;
 /// Keyset pagination shared by every list query.
 pub mod page;
 pub mod photo;

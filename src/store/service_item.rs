@@ -2,6 +2,7 @@
 //! conditions here (region scope itself comes from `scope.rs`); nothing is fetched and then
 //! filtered in Rust. Places on an item are only ever taken and given back by conditional UPDATEs,
 //! so concurrent claims can never push an item past its capacity.
+use super::committee::{self, ActivityFigures};
 use super::entity::committee_membership::{Column as MembershipColumn, Entity as Membership};
 use super::entity::region::{Column as RegionColumn, Entity as RegionEntity};
 use super::entity::service_claim::{self, Column as ClaimColumn, Entity as Claim};
@@ -13,6 +14,7 @@ use crate::access::service_item::{Claimant, ItemViewer, Viewer};
 use crate::domain::page::PageRequest;
 use crate::domain::service_item::{
     ServiceCategory, ServiceClaimState, ServiceDirection, ServiceItemKind, ServiceItemState,
+    shanghai_day,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SelectStatement};
@@ -493,6 +495,28 @@ pub struct Figures {
     pub claims_withdrawn: i64,
     pub claims_released: i64,
     pub people_served: i64,
+    /// Joint meetings held (for a unit: taken part in), by the day held.
+    pub meetings: i64,
+    /// Co-building activities held (for a unit: taken part in), by the day held.
+    pub activities: i64,
+    /// People those meetings and activities reached.
+    pub people_reached: i64,
+}
+
+impl Figures {
+    /// Adds another committee's or unit's figures to these.
+    pub fn add(&mut self, other: &Figures) {
+        self.items_posted += other.items_posted;
+        self.claims_made += other.claims_made;
+        self.claims_completed += other.claims_completed;
+        self.claims_verified += other.claims_verified;
+        self.claims_withdrawn += other.claims_withdrawn;
+        self.claims_released += other.claims_released;
+        self.people_served += other.people_served;
+        self.meetings += other.meetings;
+        self.activities += other.activities;
+        self.people_reached += other.people_reached;
+    }
 }
 
 /// What the figures are grouped by.
@@ -614,37 +638,53 @@ async fn claims_by(
                 claims_withdrawn: row.try_get("", "withdrawn")?,
                 claims_released: row.try_get("", "released")?,
                 people_served: row.try_get("", "people")?,
+                ..Figures::default()
             },
         ));
     }
     Ok(out)
 }
 
-fn merge(posted: Vec<(Uuid, i64)>, claims: Vec<(Uuid, Figures)>) -> Vec<(Uuid, Figures)> {
+fn merge(
+    posted: Vec<(Uuid, i64)>,
+    claims: Vec<(Uuid, Figures)>,
+    activities: Vec<(Uuid, ActivityFigures)>,
+) -> Vec<(Uuid, Figures)> {
     let mut by_key: HashMap<Uuid, Figures> = claims.into_iter().collect();
     for (key, n) in posted {
         by_key.entry(key).or_default().items_posted = n;
+    }
+    for (key, a) in activities {
+        let f = by_key.entry(key).or_default();
+        f.meetings = a.meetings;
+        f.activities = a.activities;
+        f.people_reached = a.people_reached;
     }
     let mut rows: Vec<(Uuid, Figures)> = by_key.into_iter().collect();
     rows.sort_by_key(|(key, _)| *key);
     rows
 }
 
-/// Follow-through of the committees within `within` and of the units party to their items, over
-/// `[from, to)`: (per committee, per unit). Four grouped statements, whatever the data size.
+/// Follow-through of the committees within `within` and of the units party to their items or
+/// taking part in their activities, over `[from, to)`: (per committee, per unit). Six grouped
+/// statements, whatever the data size. `from` and `to` begin Asia/Shanghai days; activities
+/// count by the day they were held.
 pub async fn follow_through(
     db: &impl ConnectionTrait,
     within: &Scope,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<(Vec<(Uuid, Figures)>, Vec<(Uuid, Figures)>), DbErr> {
+    let (first_day, end_day) = (shanghai_day(from), shanghai_day(to));
     let committees = merge(
         posted_by(db, Group::Committee, within, from, to).await?,
         claims_by(db, Group::Committee, within, from, to).await?,
+        committee::figures_by_committee(db, within, first_day, end_day).await?,
     );
     let units = merge(
         posted_by(db, Group::Unit, within, from, to).await?,
         claims_by(db, Group::Unit, within, from, to).await?,
+        committee::figures_by_unit(db, within, first_day, end_day).await?,
     );
     Ok((committees, units))
 }

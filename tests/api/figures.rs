@@ -650,6 +650,108 @@ async fn the_export_is_for_staff_in_scope_with_a_token() {
     assert_eq!(status, 200);
 }
 
+/// The export entries of the audit log as the city admin reads them: (actor, outcome, target,
+/// region, refused code), oldest first.
+async fn export_entries(app: &TestApp, admin: &str) -> Vec<(String, String, String, Value, Value)> {
+    let body = app
+        .gql(
+            Some(admin),
+            "{auditLog(first:100,action:\"EXPORT_EVENTS\"){edges{node{actorId outcome targetId regionId detail}}}}",
+            json!({}),
+        )
+        .await;
+    assert_ok(&body);
+    let mut out: Vec<_> = body["data"]["auditLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let n = &e["node"];
+            (
+                n["actorId"].as_str().unwrap().to_owned(),
+                n["outcome"].as_str().unwrap().to_owned(),
+                n["targetId"].as_str().unwrap().to_owned(),
+                n["regionId"].clone(),
+                n["detail"]["refused"].clone(),
+            )
+        })
+        .collect();
+    out.reverse();
+    out
+}
+
+#[tokio::test]
+async fn a_refused_export_is_audited_as_denied() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let q = |region: &str| format!("regionId={region}&from=2026-10-01&to=2026-11-02");
+    // Out of scope (404), no figures for the role (403), each written as DENIED.
+    let (status, _) = export(&app, Some(&w.c1_worker.access), &q(&w.c2)).await;
+    assert_eq!(status, 404);
+    let (status, _) = export(&app, Some(&w.g1_member.access), &q(&w.g1)).await;
+    assert_eq!(status, 403);
+    let (status, _) = export(&app, Some(&w.c1_liaison.access), &q(&w.c1)).await;
+    assert_eq!(status, 403);
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let (status, _) = export(&app, Some(&w.sd1_admin.access), &q(&unknown)).await;
+    assert_eq!(status, 404);
+    // A wrong window is refused before any scope is judged, and is not an export attempt.
+    let (status, _) = export(
+        &app,
+        Some(&w.c1_worker.access),
+        &format!("regionId={}&from=2026-11-02&to=2026-10-01", w.c2),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = export(&app, Some(&w.c1_worker.access), &q(&w.c1)).await;
+    assert_eq!(status, 200);
+
+    let entries = export_entries(&app, &w.admin.access).await;
+    let summary: Vec<(&str, &str, &str)> = entries
+        .iter()
+        .map(|(actor, outcome, target, _, _)| (actor.as_str(), outcome.as_str(), target.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (w.c1_worker.account_id.as_str(), "DENIED", w.c2.as_str()),
+            (w.g1_member.account_id.as_str(), "DENIED", w.g1.as_str()),
+            (w.c1_liaison.account_id.as_str(), "DENIED", w.c1.as_str()),
+            (w.sd1_admin.account_id.as_str(), "DENIED", unknown.as_str()),
+            (w.c1_worker.account_id.as_str(), "SUCCESS", w.c1.as_str()),
+        ]
+    );
+    let refused: Vec<&Value> = entries.iter().map(|e| &e.4).collect();
+    assert_eq!(
+        refused,
+        vec![
+            &json!("NOT_FOUND"),
+            &json!("FORBIDDEN"),
+            &json!("FORBIDDEN"),
+            &json!("NOT_FOUND"),
+            &Value::Null
+        ]
+    );
+    // A denied attempt is filed under the caller's own region, so its own admins see it.
+    assert_eq!(entries[0].3, json!(w.c1));
+    let body = app
+        .gql(
+            Some(&w.sd1_admin.access),
+            "{auditLog(first:100,action:\"EXPORT_EVENTS\"){edges{node{actorId outcome}}}}",
+            json!({}),
+        )
+        .await;
+    assert_ok(&body);
+    let denied_seen = body["data"]["auditLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["node"]["outcome"] == "DENIED")
+        .count();
+    // The worker's, the grid member's and its own; the liaison is bound to no region.
+    assert_eq!(denied_seen, 3, "{body}");
+}
+
 #[tokio::test]
 async fn the_export_pages_through_more_rows_than_one_statement_reads() {
     let app = spawn_app().await;

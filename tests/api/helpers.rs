@@ -131,6 +131,22 @@ async fn template() -> &'static Template {
         .await
 }
 
+/// Was this test database made more than an hour ago? Names end in a UUIDv7, which carries
+/// the time it was made.
+fn left_by_an_old_run(name: &str) -> bool {
+    let made = name
+        .rsplit('_')
+        .next()
+        .and_then(|id| uuid::Uuid::try_parse(id).ok())
+        .and_then(|id| id.get_timestamp())
+        .map(|t| t.to_unix().0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    made.is_none_or(|made| now.saturating_sub(made) > 3600)
+}
+
 /// Databases left by earlier runs of the suite. Without FORCE, so a database another run of the
 /// suite is still using is left alone.
 async fn clean_old_databases(admin: &sea_orm::DatabaseConnection) {
@@ -147,6 +163,10 @@ async fn clean_old_databases(admin: &sea_orm::DatabaseConnection) {
                 .expect("list test databases");
             for row in rows {
                 let name: String = row.try_get("", "datname").unwrap();
+                if !left_by_an_old_run(&name) {
+                    // A run going on beside this one may be between uses of its template.
+                    continue;
+                }
                 let _ = admin
                     .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\""))
                     .await;

@@ -7,10 +7,10 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp) -> Socket {
+pub(crate) async fn connect(app: &TestApp) -> Socket {
     let url = format!("{}/graphql", app.address.replace("http://", "ws://"));
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert(
@@ -23,7 +23,7 @@ async fn connect(app: &TestApp) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub(crate) async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::text(message.to_string()))
         .await
@@ -32,7 +32,7 @@ async fn send(socket: &mut Socket, message: Value) {
 
 /// The next protocol message (pings answered), or `None` when the socket closed or nothing came
 /// within `wait`.
-async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
+pub(crate) async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
     loop {
         let message = tokio::time::timeout(wait, socket.next())
             .await
@@ -55,18 +55,21 @@ async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
     }
 }
 
-/// A socket past `connection_ack`, subscribed to `eventChanged`.
-async fn subscribed(app: &TestApp, token: &str, region: Option<&str>) -> Socket {
-    let mut socket = connect(app).await;
+/// Sends `connection_init` with `token` and waits for the acknowledgement.
+pub(crate) async fn acknowledged(socket: &mut Socket, token: &str) {
     send(
-        &mut socket,
+        socket,
         json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}}),
     )
     .await;
-    let ack = next(&mut socket, Duration::from_secs(5))
-        .await
-        .expect("ack");
+    let ack = next(socket, Duration::from_secs(5)).await.expect("ack");
     assert_eq!(ack["type"], "connection_ack", "{ack}");
+}
+
+/// A socket past `connection_ack`, subscribed to `eventChanged`.
+pub(crate) async fn subscribed(app: &TestApp, token: &str, region: Option<&str>) -> Socket {
+    let mut socket = connect(app).await;
+    acknowledged(&mut socket, token).await;
     send(
         &mut socket,
         json!({"id": "1", "type": "subscribe", "payload": {
@@ -80,7 +83,7 @@ async fn subscribed(app: &TestApp, token: &str, region: Option<&str>) -> Socket 
     socket
 }
 
-async fn report(app: &TestApp, token: &str, grid: &str, title: &str) -> String {
+pub(crate) async fn report(app: &TestApp, token: &str, grid: &str, title: &str) -> String {
     let body = app
         .gql(
             Some(token),
@@ -160,7 +163,7 @@ async fn consoles_hear_every_change_they_may_see_and_nothing_else() {
     );
 }
 
-fn close_code(message: Option<Value>) -> Option<u64> {
+pub(crate) fn close_code(message: Option<Value>) -> Option<u64> {
     let message = message?;
     assert_eq!(message["type"], "closed", "{message}");
     message["code"].as_u64()
@@ -233,13 +236,103 @@ async fn a_change_through_one_instance_reaches_subscribers_on_another() {
     let mut listener = subscribed(&other, &w.c1_worker.access, None).await;
     // Give the second instance's LISTEN a moment to be in place.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let sent = std::time::Instant::now();
     let id = report(&app, &w.g1_member.access, &w.g1, "跨实例推送").await;
     let heard = next(&mut listener, Duration::from_secs(5))
         .await
         .expect("a message");
+    assert!(
+        sent.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        sent.elapsed()
+    );
     assert_eq!(
         heard["payload"]["data"]["eventChanged"]["event"]["id"],
         id.as_str(),
         "{heard}"
     );
+
+    // Notifications cross instances the same way: the liaison listening on the second
+    // instance hears of a dispatch made through the first.
+    let mut inbox = connect(&other).await;
+    acknowledged(&mut inbox, &w.c1_liaison.access).await;
+    send(
+        &mut inbox,
+        json!({"id": "n", "type": "subscribe", "payload": {
+            "query": "subscription { notificationAdded { kind event { id } } }"}}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for call in [
+        "acceptEvent(id: $id)".to_owned(),
+        format!("dispatchEvent(id: $id, unitId: \"{}\")", w.unit_id),
+    ] {
+        let body = app
+            .gql(
+                Some(&w.c1_worker.access),
+                &format!("mutation($id: UUID!) {{ {call} {{ state }} }}"),
+                json!({"id": id}),
+            )
+            .await;
+        assert_ok(&body);
+    }
+    let sent = std::time::Instant::now();
+    let heard = next(&mut inbox, Duration::from_secs(5))
+        .await
+        .expect("a notification");
+    assert!(
+        sent.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert_eq!(
+        heard["payload"]["data"]["notificationAdded"],
+        json!({"kind": "EVENT_DISPATCHED", "event": {"id": id}}),
+        "{heard}"
+    );
+}
+
+#[tokio::test]
+async fn one_socket_holds_at_most_sixteen_subscriptions() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let mut socket = connect(&app).await;
+    acknowledged(&mut socket, &w.c1_worker.access).await;
+    let subscribe = |id: usize| {
+        json!({"id": id.to_string(), "type": "subscribe",
+            "payload": {"query": "subscription { eventChanged { at } }"}})
+    };
+    for id in 0..16 {
+        send(&mut socket, subscribe(id)).await;
+    }
+    send(&mut socket, subscribe(16)).await;
+    let refused = next(&mut socket, Duration::from_secs(5))
+        .await
+        .expect("an answer");
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "16");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"],
+        "QUERY_TOO_COMPLEX"
+    );
+    // Completing one makes room for another, and the socket still works.
+    send(&mut socket, json!({"id": "3", "type": "complete"})).await;
+    send(&mut socket, subscribe(17)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    report(&app, &w.g1_member.access, &w.g1, "订阅上限").await;
+    let mut ids = Vec::new();
+    while let Some(message) = next(&mut socket, Duration::from_secs(2)).await {
+        if message["type"] == "complete" {
+            assert_eq!(message["id"], "3");
+            continue;
+        }
+        assert_eq!(message["type"], "next", "{message}");
+        ids.push(message["id"].as_str().unwrap().to_owned());
+    }
+    ids.sort_by_key(|id| id.parse::<u32>().unwrap());
+    let expected: Vec<String> = (0..18)
+        .filter(|id| *id != 3 && *id != 16)
+        .map(|id| id.to_string())
+        .collect();
+    assert_eq!(ids, expected);
 }

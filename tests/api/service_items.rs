@@ -925,6 +925,23 @@ async fn unstarted_claims_are_released_after_the_due_day_and_only_once() {
         audit_actions(&app, &w.sd1_admin.access, &idle_claim).await,
         vec!["service_claim.claim", "service_claim.release"]
     );
+    // The community's workers are told, once; the claimant's liaison is not.
+    let inbox = app
+        .gql(
+            Some(worker),
+            "{ notifications { edges { node { kind serviceItem { id } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        inbox["data"]["notifications"]["edges"],
+        json!([{"node": {"kind": "CLAIM_RELEASED", "serviceItem": {"id": idle}}}]),
+        "{inbox}"
+    );
+    let liaison_inbox = app
+        .gql(Some(police), "{ unreadNotificationCount }", json!({}))
+        .await;
+    assert_eq!(liaison_inbox["data"]["unreadNotificationCount"], 0);
     // Work under way is not released.
     let it = item(&app, worker, &busy).await;
     assert_eq!(it["claims"][0]["state"], "IN_PROGRESS");

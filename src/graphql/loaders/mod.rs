@@ -22,9 +22,12 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+/// Committee activities: their committee region, units, service items and photos.
+mod committee;
 /// Service items, claims, their timelines, parties and photos.
 mod service_item;
 
+pub use committee::CommitteeActivityLoaders;
 pub use service_item::ServiceItemLoaders;
 
 type LoadError = async_graphql::Error;
@@ -253,6 +256,7 @@ pub struct Loaders {
     pub event_photos: DataLoader<PhotosByOwner>,
     pub step_photos: DataLoader<PhotosByOwner>,
     pub residents_by_event: DataLoader<ResidentsByEvent>,
+    pub committee_activities: CommitteeActivityLoaders,
     db: DatabaseConnection,
     delay: Duration,
     /// Built on first use: what the caller may see of service items depends on the caller's
@@ -332,6 +336,7 @@ impl Loaders {
                 },
                 delay,
             ),
+            committee_activities: CommitteeActivityLoaders::new(db, delay),
             db: db.clone(),
             delay,
             service_items: OnceCell::new(),

@@ -12,3 +12,4 @@ mod types;
 
 pub use mutations::ServiceMutation;
 pub use queries::ServiceQuery;
+pub use types::ServiceItem;

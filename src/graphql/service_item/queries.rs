@@ -90,13 +90,7 @@ impl ServiceQuery {
         let report = service::follow_through(state(ctx), actor(ctx)?, region_id, from, to).await?;
         let mut totals = Figures::default();
         for (_, f) in &report.committees {
-            totals.items_posted += f.items_posted;
-            totals.claims_made += f.claims_made;
-            totals.claims_completed += f.claims_completed;
-            totals.claims_verified += f.claims_verified;
-            totals.claims_withdrawn += f.claims_withdrawn;
-            totals.claims_released += f.claims_released;
-            totals.people_served += f.people_served;
+            totals.add(f);
         }
         Ok(ServiceFollowThrough {
             from: report.from,

@@ -321,6 +321,13 @@ pub struct FollowThroughFigures {
     pub claims_released: i32,
     /// Summed from the completion reports filed in the period.
     pub people_served: i32,
+    /// Joint meetings (联席会议) held in the period (for a unit: the ones it took part in).
+    pub meetings: i32,
+    /// Co-building activities (共建活动) held in the period (for a unit: the ones it took part
+    /// in).
+    pub activities: i32,
+    /// People those meetings and activities reached.
+    pub people_reached: i32,
 }
 
 impl From<Figures> for FollowThroughFigures {
@@ -333,6 +340,9 @@ impl From<Figures> for FollowThroughFigures {
             claims_withdrawn: clamp(f.claims_withdrawn),
             claims_released: clamp(f.claims_released),
             people_served: clamp(f.people_served),
+            meetings: clamp(f.meetings),
+            activities: clamp(f.activities),
+            people_reached: clamp(f.people_reached),
         }
     }
 }
@@ -384,10 +394,10 @@ pub struct ServiceFollowThrough {
     pub to: NaiveDate,
     /// The region asked about (`null`: your whole scope).
     pub region: Option<Region>,
-    /// One row per committee with activity in the period.
+    /// One row per committee with claiming, meetings or activities in the period.
     pub committees: Vec<CommitteeFollowThrough>,
     /// One row per member unit party to that activity (the claimant of a need, the offerer of
-    /// an offer).
+    /// an offer, a unit taking part in a meeting or activity).
     pub units: Vec<UnitFollowThrough>,
     /// The committees' rows added up.
     pub totals: FollowThroughFigures,

@@ -63,10 +63,24 @@ pub async fn sweep_breaches(state: &AppState) -> AppResult<usize> {
                         now,
                     )
                     .await?;
+                    let told = crate::service::notification::for_event_entry(
+                        &txn,
+                        None,
+                        &event,
+                        EventAction::DeadlineBreached,
+                        now,
+                    )
+                    .await?;
                     marked += 1;
                     txn.commit().await?;
-                    announce::event_changed(state, &event, EventAction::DeadlineBreached, now)
-                        .await;
+                    announce::event_changed(
+                        state,
+                        &event,
+                        EventAction::DeadlineBreached,
+                        now,
+                        told,
+                    )
+                    .await;
                 } else {
                     txn.commit().await?;
                 }

@@ -232,18 +232,11 @@ pub async fn report_event(
 }
 
 fn replay(existing: EventRow, principal: &Principal, hash: &str) -> AppResult<EventRow> {
-    if existing.reporter_account_id != principal.account_id {
-        return Err(AppError::conflict(
-            Some("clientId"),
-            "该 clientId 已被使用，请重新生成",
-        ));
-    }
-    if existing.payload_hash != hash {
-        return Err(AppError::conflict(
-            Some("clientId"),
-            "该 clientId 已提交过内容不同的上报",
-        ));
-    }
+    crate::service::check_replay(
+        existing.reporter_account_id == principal.account_id,
+        existing.payload_hash == hash,
+        "上报",
+    )?;
     Ok(existing)
 }
 
@@ -295,6 +288,6 @@ async fn insert_report(
     )
     .await?;
     txn.commit().await?;
-    announce::event_changed(state, &row, EventAction::Reported, now).await;
+    announce::event_changed(state, &row, EventAction::Reported, now, Default::default()).await;
     Ok(row)
 }

@@ -8,6 +8,7 @@ use crate::domain::region::RegionLevel;
 use crate::error::{AppError, AppResult};
 use crate::service::announce;
 use crate::service::audit::{self, Entry, Outcome};
+use crate::service::notification::{self, Told};
 use crate::service::photo::{self, IncomingPhoto, PhotoOwner};
 use crate::state::AppState;
 use crate::store::event::{self as store, EventRow};
@@ -279,6 +280,14 @@ pub async fn apply_step(
         )
         .await?;
         award_points(state, &txn, &saved, step, principal, now).await?;
+        let told = notification::for_event_entry(
+            &txn,
+            Some(principal.account_id),
+            &saved,
+            step.action(),
+            now,
+        )
+        .await?;
         audit::record(
             &txn,
             Some(actor),
@@ -294,7 +303,7 @@ pub async fn apply_step(
         )
         .await?;
         txn.commit().await?;
-        announce::event_changed(state, &saved, step.action(), now).await;
+        announce::event_changed(state, &saved, step.action(), now, told).await;
         return Ok(saved);
     }
 }
@@ -374,7 +383,14 @@ pub async fn merge_events(
     )
     .await?;
     txn.commit().await?;
-    announce::event_changed(state, &target, EventAction::MergedFrom, now).await;
+    announce::event_changed(
+        state,
+        &target,
+        EventAction::MergedFrom,
+        now,
+        Told::default(),
+    )
+    .await;
     Ok(store::find_unscoped(&state.db, target_id)
         .await?
         .unwrap_or(target))

@@ -2,14 +2,13 @@
 //! claim (for their photos).
 use super::{today, viewer, visible_item};
 use crate::access::service_item::{self as access, Viewer};
-use crate::access::{Actor, Principal, Scope};
+use crate::access::{Actor, Principal};
 use crate::domain::page::PageRequest;
 use crate::domain::service_item::{
     ServiceCategory, ServiceDirection, ServiceItemKind, ServiceItemState,
 };
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::region::{self};
 use crate::store::service_item::{self as store, ClaimRow, ItemFilter, ItemRow};
 use uuid::Uuid;
 
@@ -32,25 +31,8 @@ pub async fn list_service_items(
 ) -> AppResult<Vec<ItemRow>> {
     let me = &actor.principal;
     let viewer = viewer(state, me).await?;
-    let within = match query.region_id {
-        None => None,
-        // Staff look within their scope, and a region outside it is not found.
-        Some(id) if matches!(viewer.kind(), Viewer::Staff { .. } | Viewer::All) => {
-            let region = region::find(&state.db, id, &me.scope)
-                .await?
-                .ok_or_else(|| {
-                    AppError::NotFound("regionId: 区域不存在或不在您的管辖范围内".into())
-                })?;
-            Some(Scope::within(&region.path))
-        }
-        // A liaison has no region scope: the filter only narrows what it already sees, and an
-        // unknown id narrows to nothing — the same answer as a region it sees nothing in, so
-        // the answer tells nothing about which ids exist.
-        Some(id) => Some(match region::find_unscoped(&state.db, id).await? {
-            Some(region) => Scope::within(&region.path),
-            None => Scope::nothing(),
-        }),
-    };
+    let staff = matches!(viewer.kind(), Viewer::Staff { .. } | Viewer::All);
+    let within = crate::service::region::narrowing(state, me, query.region_id, staff).await?;
     let filter = ItemFilter {
         within,
         direction: query.direction,

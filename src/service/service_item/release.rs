@@ -78,6 +78,8 @@ async fn release(state: &AppState, claim: &ClaimRow) -> AppResult<bool> {
         },
     )
     .await?;
+    let told = crate::service::notification::for_claim_release(&txn, &after, &moved, now).await?;
     txn.commit().await?;
+    crate::service::announce::notified(state, told).await;
     Ok(true)
 }

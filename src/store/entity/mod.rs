@@ -1,6 +1,12 @@
 //! sea-orm entities: the tables as the store sees them. Never exposed through GraphQL.
 pub mod account;
 pub mod audit_log;
+/// Joint meetings and co-building activities of committees.
+pub mod committee_activity;
+/// The service items a committee activity served.
+pub mod committee_activity_item;
+/// The member units that took part in a committee activity.
+pub mod committee_activity_unit;
 pub mod committee_membership;
 pub mod deadline_rule;
 pub mod event;
@@ -9,6 +15,8 @@ pub mod event_step;
 pub mod grid_assignment;
 pub mod grid_member;
 pub mod member_unit;
+/// The notification inbox.
+pub mod notification;
 pub mod photo;
 pub mod points_ledger;
 pub mod refresh_token;
