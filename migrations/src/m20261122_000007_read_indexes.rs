@@ -7,6 +7,7 @@
 //!   parallel sequential scan of the whole table (974 ms per grouped count); with the counted
 //!   columns in the grid index they are an index-only scan of its grids: 45 ms.
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DatabaseBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
