@@ -35,6 +35,10 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         photos: crate::store::blobs::open(&settings.data_dir, settings.object_store.as_deref())?,
         budgets: crate::budget::Budgets::new(&settings.rates),
         realtime: crate::realtime::Realtime::new(&db, settings.server.subscriber_backlog),
+        principals: crate::access::cache::PrincipalCache::new(
+            settings.session_cache_ttl,
+            sea_orm::ConnectionTrait::get_database_backend(&db),
+        ),
         db,
         clock,
         metrics,
@@ -66,7 +70,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let state = build_state(settings, clock).await?;
-        // The DataLoaders' timers run on async-io's reactor. Start it now, while file
+        // async-io's reactor (/healthz checks it). Start it now, while file
         // descriptors are plentiful, rather than on the first query under load.
         async_io::Timer::after(Duration::from_millis(1)).await;
         Self::serve(listener, state)

@@ -232,6 +232,20 @@ async fn run(cli: Cli) -> Result<()> {
 
 async fn serve(settings: Settings) -> Result<()> {
     let db = crate::store::redact_url(&settings.database_url);
+    if let Some(tls) = crate::config::postgres_tls(&settings.database_url)
+        && settings.is_production()
+        && !tls.local
+        && !matches!(
+            tls.sslmode.as_deref(),
+            Some("require" | "verify-ca" | "verify-full")
+        )
+    {
+        tracing::warn!(
+            database = %db,
+            "the database is on another machine and its connections may go unencrypted; \
+             put sslmode=verify-full (or require) in DATABASE_URL"
+        );
+    }
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     let bind = &app.state().settings.bind;
     let host = bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);

@@ -51,6 +51,8 @@ pub struct Limits {
     pub upload_timeout: Duration,
     /// Automatic persisted queries kept per instance (least recently used go first).
     pub persisted_queries: usize,
+    /// Parsed documents kept per instance by their exact text (0: parse every request).
+    pub parsed_documents: usize,
 }
 
 /// Request budgets (token buckets): per client IP for anonymous calls, per account for signed-in
@@ -146,6 +148,9 @@ pub struct Settings {
     /// How long a DataLoader gathers keys before it queries. Longer batches more reliably under
     /// CPU contention at the price of latency per nesting level.
     pub loader_delay: Duration,
+    /// How long a resolved caller is reused without reading its session again
+    /// (`GRIDHUB_SESSION_CACHE_MS`; zero: every request reads it). Revocations drop it at once.
+    pub session_cache_ttl: Duration,
     /// Points credited to a grid member's ledger.
     pub points: PointsRules,
     /// How often the deadline sweep runs; `None` turns the background task off (tests sweep
@@ -217,6 +222,7 @@ impl Settings {
                 )
             }
         };
+        let database_url = with_default_sslmode(database_url);
         let mut jwt_raw = var("GRIDHUB_JWT_SECRET");
         let mut pii_raw = var("GRIDHUB_PII_KEY");
         if jwt_raw.is_none() || pii_raw.is_none() {
@@ -249,6 +255,12 @@ impl Settings {
         if let Some(ms) = millis("GRIDHUB_DB_LOCK_TIMEOUT_MS")? {
             settings.db_timeouts.lock = ms;
         }
+        if let Some(ms) = millis("GRIDHUB_LOADER_DELAY_MS")? {
+            settings.loader_delay = ms;
+        }
+        if let Some(ms) = millis("GRIDHUB_SESSION_CACHE_MS")? {
+            settings.session_cache_ttl = ms;
+        }
         if let Some(ms) = millis("GRIDHUB_DB_ACQUIRE_TIMEOUT_MS")? {
             settings.db_timeouts.acquire = ms.max(Duration::from_millis(1));
         }
@@ -265,6 +277,7 @@ impl Settings {
         secs_into("GRIDHUB_BODY_TIMEOUT_SECS", &mut limits.body_timeout)?;
         secs_into("GRIDHUB_UPLOAD_TIMEOUT_SECS", &mut limits.upload_timeout)?;
         parse_into("GRIDHUB_PERSISTED_QUERIES", &mut limits.persisted_queries)?;
+        parse_into("GRIDHUB_PARSED_DOCUMENTS", &mut limits.parsed_documents)?;
         let rates = &mut settings.rates;
         parse_into("GRIDHUB_RATE_ANON_PER_SEC", &mut rates.anonymous_per_sec)?;
         parse_into("GRIDHUB_RATE_ANON_BURST", &mut rates.anonymous_burst)?;
@@ -326,6 +339,7 @@ impl Settings {
                 body_timeout: Duration::from_secs(30),
                 upload_timeout: Duration::from_secs(300),
                 persisted_queries: 1_000,
+                parsed_documents: 1_000,
             },
             object_store: None,
             rates: RateBudgets {
@@ -360,6 +374,7 @@ impl Settings {
                 acquire: Duration::from_secs(2),
             },
             loader_delay: Duration::from_millis(1),
+            session_cache_ttl: Duration::from_secs(5),
             points: PointsRules {
                 report_accepted: 2,
                 on_site_resolution: 3,
@@ -481,9 +496,100 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// What a PostgreSQL URL says of TLS: its `sslmode` (`None`: not given) and whether its host is
+/// this machine (a loopback address or a Unix socket). `None` for other databases.
+pub struct PostgresTls {
+    pub sslmode: Option<String>,
+    pub local: bool,
+}
+
+pub fn postgres_tls(url: &str) -> Option<PostgresTls> {
+    let rest = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))?;
+    let (authority_path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let authority = authority_path.split('/').next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    let param = |name: &str| {
+        query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+    };
+    let socket = param("host").is_some_and(|h| h.starts_with('/') || h.starts_with("%2F"));
+    let local = socket
+        || host.is_empty()
+        || host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    Some(PostgresTls {
+        sslmode: param("sslmode").or_else(|| param("ssl-mode")),
+        local,
+    })
+}
+
+/// The database TLS mode made explicit: a PostgreSQL URL without `sslmode` gets `disable` when
+/// the database is on this machine (nothing crosses a network; TLS would only cost CPU) and
+/// `prefer` otherwise (TLS when the server offers it, without checking its certificate — say
+/// `verify-full` or `require` in the URL for a production database elsewhere).
+pub fn with_default_sslmode(url: String) -> String {
+    match postgres_tls(&url) {
+        Some(PostgresTls {
+            sslmode: None,
+            local,
+        }) => {
+            let mode = if local { "disable" } else { "prefer" };
+            let separator = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{separator}sslmode={mode}")
+        }
+        _ => url,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_tls_is_explicit() {
+        assert_eq!(
+            with_default_sslmode("postgres://u@127.0.0.1:5432/db".into()),
+            "postgres://u@127.0.0.1:5432/db?sslmode=disable"
+        );
+        assert_eq!(
+            with_default_sslmode("postgresql://u:p@localhost/db?application_name=x".into()),
+            "postgresql://u:p@localhost/db?application_name=x&sslmode=disable"
+        );
+        assert_eq!(
+            with_default_sslmode("postgres://u@[::1]:5432/db".into()),
+            "postgres://u@[::1]:5432/db?sslmode=disable"
+        );
+        assert_eq!(
+            with_default_sslmode("postgres://u@db.internal:5432/db".into()),
+            "postgres://u@db.internal:5432/db?sslmode=prefer"
+        );
+        // Said in the URL: kept as said.
+        for url in [
+            "postgres://u@db.internal/db?sslmode=verify-full",
+            "postgres://u@127.0.0.1/db?sslmode=require",
+            "sqlite://./data/gridhub.db?mode=rwc",
+        ] {
+            assert_eq!(with_default_sslmode(url.into()), url);
+        }
+        let remote = postgres_tls("postgres://u@10.0.0.5/db?sslmode=prefer").unwrap();
+        assert!(!remote.local);
+        assert!(
+            postgres_tls("postgres://u@/db?host=/var/run/postgresql")
+                .unwrap()
+                .local
+        );
+    }
 
     #[test]
     fn keyrings() {

@@ -66,13 +66,22 @@ pub struct Service {
 
 /// The long-running services every instance needs.
 pub fn services() -> Vec<Service> {
-    vec![Service {
-        name: "event_change_listener",
-        run: |state| {
-            let url = state.settings.database_url.clone();
-            state.realtime.clone().listen(url).boxed()
+    vec![
+        Service {
+            name: "event_change_listener",
+            run: |state| {
+                let url = state.settings.database_url.clone();
+                state.realtime.clone().listen(url).boxed()
+            },
         },
-    }]
+        Service {
+            name: "session_revocation_listener",
+            run: |state| {
+                let url = state.settings.database_url.clone();
+                state.principals.clone().listen(url).boxed()
+            },
+        },
+    ]
 }
 
 /// The running jobs.

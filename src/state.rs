@@ -21,6 +21,8 @@ pub struct AppState {
     pub budgets: crate::budget::Budgets,
     /// Event changes for subscribers.
     pub realtime: crate::realtime::Realtime,
+    /// Resolved callers by session, for a few seconds (dropped at once on revocation).
+    pub principals: crate::access::cache::PrincipalCache,
     /// Photo blobs by content hash.
     pub photos: Arc<dyn object_store::ObjectStore>,
 }

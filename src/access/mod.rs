@@ -8,6 +8,8 @@
 //! - Writes: pure rules of (step, the actor's standing, the row as it is now), which services
 //!   judge together with the state transition on every attempt.
 
+/// A short-lived cache of resolved callers, dropped on every instance at revocation.
+pub mod cache;
 /// Committee activities: who records and sees them.
 pub mod committee;
 /// Events: who reaches which, and who may take each workflow step.

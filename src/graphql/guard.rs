@@ -12,7 +12,8 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Pos, Positioned, ServerError, ServerResult, Variables};
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 
 /// Mutations that each cost a password hash or a token rotation: one per request.
 const SESSION_FIELDS: [&str; 2] = ["login", "refreshSession"];
@@ -366,10 +367,38 @@ pub fn too_deep(max: usize) -> ServerError {
     too_complex(format!("查询嵌套过深（最多 {max} 层括号）"), None)
 }
 
+/// Documents longer than this are parsed every time, not kept.
+const MAX_KEPT_BYTES: usize = 16 * 1024;
+
+/// Parsed documents by their exact text: apps send the same few documents over and over, and
+/// parsing costs more than copying the tree. Only documents that parsed are kept; the checks
+/// above still run on every request, on the copy, with that request's variables.
+struct ParsedDocuments(Mutex<lru::LruCache<Arc<str>, Arc<ExecutableDocument>>>);
+
+impl ParsedDocuments {
+    fn new(entries: usize) -> Option<Self> {
+        let entries = NonZeroUsize::new(entries)?;
+        Some(ParsedDocuments(Mutex::new(lru::LruCache::new(entries))))
+    }
+
+    fn get(&self, text: &str) -> Option<Arc<ExecutableDocument>> {
+        self.0.lock().ok()?.get(text).cloned()
+    }
+
+    fn put(&self, text: &str, doc: &ExecutableDocument) {
+        if text.len() <= MAX_KEPT_BYTES
+            && let Ok(mut cache) = self.0.lock()
+        {
+            cache.put(Arc::from(text), Arc::new(doc.clone()));
+        }
+    }
+}
+
 /// The schema extension that runs the checks around the parser.
 pub struct DocumentGuard {
     limits: Arc<Limits>,
     introspection: bool,
+    parsed: Option<Arc<ParsedDocuments>>,
 }
 
 impl DocumentGuard {
@@ -377,6 +406,7 @@ impl DocumentGuard {
         DocumentGuard {
             limits: Arc::new(limits.clone()),
             introspection,
+            parsed: ParsedDocuments::new(limits.parsed_documents).map(Arc::new),
         }
     }
 }
@@ -386,6 +416,7 @@ impl ExtensionFactory for DocumentGuard {
         Arc::new(GuardExtension {
             limits: self.limits.clone(),
             introspection: self.introspection,
+            parsed: self.parsed.clone(),
         })
     }
 }
@@ -393,6 +424,7 @@ impl ExtensionFactory for DocumentGuard {
 struct GuardExtension {
     limits: Arc<Limits>,
     introspection: bool,
+    parsed: Option<Arc<ParsedDocuments>>,
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -407,7 +439,17 @@ impl Extension for GuardExtension {
         if nesting_exceeds(query, self.limits.max_nesting) {
             return Err(too_deep(self.limits.max_nesting));
         }
-        let doc = next.run(ctx, query, variables).await?;
+        let kept = self.parsed.as_ref().and_then(|parsed| parsed.get(query));
+        let doc = match kept {
+            Some(doc) => ExecutableDocument::clone(&doc),
+            None => {
+                let doc = next.run(ctx, query, variables).await?;
+                if let Some(parsed) = &self.parsed {
+                    parsed.put(query, &doc);
+                }
+                doc
+            }
+        };
         check_document(&doc, variables, &self.limits, self.introspection)?;
         Ok(doc)
     }

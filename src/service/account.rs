@@ -1,5 +1,6 @@
 //! Accounts: admins create and disable them at or below their own scope; the first city admin
 //! comes from the command line.
+use crate::access::cache::Revoked;
 use crate::access::{Actor, Scope};
 use crate::domain::page::PageRequest;
 use crate::domain::person::{check_new_password, parse_person_name, parse_phone};
@@ -181,6 +182,7 @@ pub async fn disable_account(state: &AppState, actor: &Actor, id: Uuid) -> AppRe
         return Err(AppError::forbidden("不能停用权限高于自己的账号"));
     }
     let now = state.now();
+    let echo = state.principals.echo();
     let txn = state.db.begin().await?;
     account::disable(&txn, id, now).await?;
     session::revoke_all_for_account(&txn, id, "disabled", now).await?;
@@ -199,6 +201,7 @@ pub async fn disable_account(state: &AppState, actor: &Actor, id: Uuid) -> AppRe
     )
     .await?;
     txn.commit().await?;
+    state.principals.revoked(echo, Revoked::Account(id)).await;
     account::find_unscoped(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("账号"))

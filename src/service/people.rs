@@ -1,6 +1,7 @@
 //! Grid members (with their grid assignments and login accounts) and member units (with their
 //! committee memberships and service agreements).
 use crate::access::Actor;
+use crate::access::cache::{Revoked, announce};
 use crate::domain::page::PageRequest;
 use crate::domain::people::{GridMemberKind, GridRole, MemberUnitKind, Occupation};
 use crate::domain::person::{parse_person_name, parse_phone};
@@ -203,7 +204,14 @@ pub async fn assign_grid(
         },
     )
     .await?;
+    // The member's scope grew: its signed-in sessions must see it on their next request.
+    if let Some(account_id) = member.account_id {
+        announce(&txn, Revoked::Account(account_id)).await?;
+    }
     txn.commit().await?;
+    if let Some(account_id) = member.account_id {
+        state.principals.forget(Revoked::Account(account_id));
+    }
     Ok(row)
 }
 

@@ -1,4 +1,5 @@
 //! The region tree: admins build and reshape it below their own scope.
+use crate::access::cache::{Revoked, announce};
 use crate::access::{Actor, Scope};
 use crate::domain::page::PageRequest;
 use crate::domain::region::{
@@ -217,6 +218,8 @@ pub async fn update_region(
     let txn = state.db.begin().await?;
     if let Some((old_path, old_depth)) = &moved_from {
         region::move_subtree(&txn, old_path, &row.path, row.depth - old_depth).await?;
+        // Scopes are region paths: every signed-in caller under the subtree has a new one.
+        announce(&txn, Revoked::Everyone).await?;
     }
     let row = region::update(&txn, row)
         .await
@@ -240,6 +243,9 @@ pub async fn update_region(
     )
     .await?;
     txn.commit().await?;
+    if moved_from.is_some() {
+        state.principals.forget(Revoked::Everyone);
+    }
     Ok(row)
 }
 

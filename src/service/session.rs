@@ -5,6 +5,7 @@
 //! has not been used, the previous token may be presented again — a double tap, or a retry after
 //! a lost response. Such calls get the very same successor (it is derived from the presented
 //! token with a keyed HMAC), so no caller ever holds a token that is already dead.
+use crate::access::cache::Revoked;
 use crate::access::principal::{self, Actor, Principal};
 use crate::auth::refresh::{
     hash_refresh_token, looks_like_refresh_token, new_refresh_token, successor_refresh_token,
@@ -166,6 +167,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Issued> {
     if token.revoked_at.is_some() {
         // A token of a revoked family, or one revoked by reuse, came back: someone holds a copy.
         session::revoke_session(&state.db, sess.id, "reuse", now).await?;
+        state.principals.forget(Revoked::Session(sess.id));
         tracing::warn!(session = %sess.id, "revoked refresh token presented; session revoked");
         return Err(refresh_refused());
     }
@@ -220,6 +222,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Issued> {
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("successor hash mismatch")))?,
             _ => {
                 session::revoke_session(&state.db, sess.id, "reuse", now).await?;
+                state.principals.forget(Revoked::Session(sess.id));
                 tracing::warn!(session = %sess.id, "rotated refresh token reused; session revoked");
                 return Err(refresh_refused());
             }
@@ -244,13 +247,23 @@ pub async fn logout(
     let now = state.now();
     let mut ended = false;
     if let Some(actor) = actor {
+        let echo = state.principals.echo();
         session::revoke_session(&state.db, actor.principal.session_id, "logout", now).await?;
+        state
+            .principals
+            .revoked(echo, Revoked::Session(actor.principal.session_id))
+            .await;
         ended = true;
     }
     if let Some(presented) = presented.filter(|t| looks_like_refresh_token(t))
         && let Some(token) = session::find_token(&state.db, &hash_refresh_token(presented)).await?
     {
+        let echo = state.principals.echo();
         session::revoke_session(&state.db, token.session_id, "logout", now).await?;
+        state
+            .principals
+            .revoked(echo, Revoked::Session(token.session_id))
+            .await;
         ended = true;
     }
     if !ended {
@@ -266,7 +279,13 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Principal
         return Err(AppError::Unauthenticated("刷新令牌不能用作访问令牌".into()));
     }
     let claims = state.jwt.verify(bearer)?;
-    principal::resolve(&state.db, claims.sub, principal::Session::Live(claims.sid))
+    if let Some(cached) = state.principals.get(claims.sid, claims.sub) {
+        return Ok(cached);
+    }
+    let ticket = state.principals.ticket();
+    let principal = principal::resolve(&state.db, claims.sub, principal::Session::Live(claims.sid))
         .await?
-        .ok_or_else(|| AppError::Unauthenticated("会话已失效，请重新登录".into()))
+        .ok_or_else(|| AppError::Unauthenticated("会话已失效，请重新登录".into()))?;
+    state.principals.put(ticket, &principal);
+    Ok(principal)
 }

@@ -1,6 +1,7 @@
 //! Sessions (refresh-token families) and their rotating refresh tokens.
 use super::entity::refresh_token::{self, Column as TokenColumn, Entity as Token};
 use super::entity::session::{self, Column as SessionColumn, Entity as Session};
+use crate::access::cache::{Revoked, announce};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
@@ -111,7 +112,8 @@ pub async fn touch_session(
     Ok(())
 }
 
-/// Revokes a session and every token in it.
+/// Revokes a session and every token in it, and tells every instance to stop honouring it
+/// (when the enclosing transaction, if any, commits). The caller then forgets it locally.
 pub async fn revoke_session(
     db: &impl ConnectionTrait,
     id: Uuid,
@@ -131,10 +133,11 @@ pub async fn revoke_session(
         .filter(TokenColumn::RevokedAt.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    announce(db, Revoked::Session(id)).await
 }
 
-/// Revokes every session of an account (disable, password change).
+/// Revokes every session of an account (disable, password change); every instance drops the
+/// account's cached callers when the enclosing transaction commits.
 pub async fn revoke_all_for_account(
     db: &impl ConnectionTrait,
     account_id: Uuid,
@@ -152,5 +155,5 @@ pub async fn revoke_all_for_account(
     for id in sessions {
         revoke_session(db, id, reason, now).await?;
     }
-    Ok(())
+    announce(db, Revoked::Account(account_id)).await
 }

@@ -53,6 +53,8 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
             )
         });
     settings.db_max_connections = 5;
+    // No cached caller expires between two requests of a test (revocations drop them at once).
+    settings.session_cache_ttl = std::time::Duration::from_secs(60);
     // Budgets are off unless a test turns them on (the suite fires requests faster than a person).
     settings.rates.anonymous_per_sec = 0;
     settings.rates.account_per_sec = 0;

@@ -22,3 +22,4 @@ mod scale;
 mod schema;
 mod seed;
 mod service_items;
+mod sessions;

@@ -3,10 +3,12 @@
 use super::types::{DeadlineRule, Event, EventFilterInput, LeaderboardEntry, PossibleDuplicate};
 use crate::domain::page::PageRequest;
 use crate::error::AppError;
+use crate::graphql::loaders::Loaders;
 use crate::graphql::page::{connection, connection_cost};
 use crate::graphql::{actor, state};
 use crate::service::event as service;
 use crate::store::event::{EventFilter, EventRow};
+use crate::store::region::RegionRow;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, Utc};
@@ -87,8 +89,38 @@ impl EventQuery {
             reported_to: f.to,
             text_pattern,
         };
-        let rows =
-            service::list(state(ctx), actor, filter, region_id, page.first + 1, after).await?;
+        let limit = page.first + 1;
+        // The page's grids come with it in the same statement when the selection asks for
+        // them; the region loader then answers from what it was fed.
+        let wants_grids = ctx
+            .look_ahead()
+            .field("edges")
+            .field("node")
+            .field("grid")
+            .exists();
+        let rows = if wants_grids {
+            let rows = service::list_with_grids(state(ctx), actor, filter, region_id, limit, after)
+                .await?;
+            let mut grids: Vec<RegionRow> = Vec::new();
+            let rows = rows
+                .into_iter()
+                .map(|(row, grid)| {
+                    if let Some(grid) = grid
+                        && !grids.iter().any(|g| g.id == grid.id)
+                    {
+                        grids.push(grid);
+                    }
+                    row
+                })
+                .collect();
+            ctx.data_unchecked::<Loaders>()
+                .region_by_id
+                .feed_many(grids.into_iter().map(|g| (g.id, g)))
+                .await;
+            rows
+        } else {
+            service::list(state(ctx), actor, filter, region_id, limit, after).await?
+        };
         Ok(connection(rows, &page, event_cursor, Event))
     }
 

@@ -13,7 +13,7 @@ use crate::store::member_unit::{self, MemberUnitRow, MembershipRow};
 use crate::store::photo::{self, PhotoRow};
 use crate::store::region::{self, RegionRow};
 use crate::store::resident::{self, ResidentRow};
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Context, Result};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
@@ -245,7 +245,8 @@ impl Loader<Uuid> for ResidentsByEvent {
 
 /// All loaders of one request.
 pub struct Loaders {
-    pub region_by_id: DataLoader<RegionById>,
+    /// Keeps what it loaded or was fed for the request (lists feed it their rows' grids).
+    pub region_by_id: DataLoader<RegionById, HashMapCache>,
     pub region_children: DataLoader<RegionChildren>,
     pub account_by_id: DataLoader<AccountById>,
     pub member_unit_by_id: DataLoader<MemberUnitById>,
@@ -301,7 +302,17 @@ impl Loaders {
             };
         }
         Loaders {
-            region_by_id: loader!(RegionById),
+            region_by_id: DataLoader::with_cache(
+                RegionById {
+                    db: db.clone(),
+                    scope: scope.clone(),
+                },
+                |fut| {
+                    tokio::spawn(fut);
+                },
+                HashMapCache::default(),
+            )
+            .delay(delay),
             region_children: loader!(RegionChildren),
             account_by_id: loader!(AccountById),
             member_unit_by_id: loader!(MemberUnitById),

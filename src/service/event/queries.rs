@@ -43,12 +43,7 @@ pub async fn list(
     limit: u64,
     after: Option<(DateTime<Utc>, Uuid)>,
 ) -> AppResult<Vec<EventRow>> {
-    if let Some(id) = region_id {
-        let region = region::find(&state.db, id, &actor.principal.scope)
-            .await?
-            .ok_or_else(|| AppError::bad_input("filter.regionId", "区域不存在或不在您的范围内"))?;
-        filter.region_path = Some(region.path);
-    }
+    narrow_to_region(state, actor, &mut filter, region_id).await?;
     Ok(store::list(
         &state.db,
         &EventReach::of(&actor.principal),
@@ -58,6 +53,46 @@ pub async fn list(
         after,
     )
     .await?)
+}
+
+/// `list`, each event with its grid when the caller may see the grid (as the region loader
+/// would answer), in the same statement.
+pub async fn list_with_grids(
+    state: &AppState,
+    actor: &Actor,
+    mut filter: EventFilter,
+    region_id: Option<Uuid>,
+    limit: u64,
+    after: Option<(DateTime<Utc>, Uuid)>,
+) -> AppResult<Vec<(EventRow, Option<region::RegionRow>)>> {
+    narrow_to_region(state, actor, &mut filter, region_id).await?;
+    let reach = EventReach::of(&actor.principal);
+    Ok(store::list_with_grids(
+        &state.db,
+        &reach,
+        &filter,
+        state.now(),
+        limit,
+        after,
+        reach.scope(),
+    )
+    .await?)
+}
+
+/// A `regionId` filter: the region must be in scope; the list keeps to its subtree.
+async fn narrow_to_region(
+    state: &AppState,
+    actor: &Actor,
+    filter: &mut EventFilter,
+    region_id: Option<Uuid>,
+) -> AppResult<()> {
+    if let Some(id) = region_id {
+        let region = region::find(&state.db, id, &actor.principal.scope)
+            .await?
+            .ok_or_else(|| AppError::bad_input("filter.regionId", "区域不存在或不在您的范围内"))?;
+        filter.region_path = Some(region.path);
+    }
+    Ok(())
 }
 
 /// Open events of the same category within `radius_m` metres captured in the 72 hours before
