@@ -9,6 +9,7 @@ mod m20261121_000003_events;
 mod m20261121_000004_service;
 mod m20261122_000005_committee_activities;
 mod m20261122_000006_notifications;
+mod m20261122_000007_read_indexes;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_service::Migration),
             Box::new(m20261122_000005_committee_activities::Migration),
             Box::new(m20261122_000006_notifications::Migration),
+            Box::new(m20261122_000007_read_indexes::Migration),
         ]
     }
 }

@@ -426,7 +426,13 @@ pub async fn export_page(
 ) -> Result<Vec<ExportRow>, DbErr> {
     let (mut cond, mut values) = cohort.condition();
     if let Some((at, id)) = after {
-        cond.push_str(" AND (e.reported_at < ? OR (e.reported_at = ? AND e.id < ?))");
+        // The first bound is implied by the second but lets the planner start the index range
+        // at the cursor; without it every page scans the index from the window's end again,
+        // and a million rows take quadratic time.
+        cond.push_str(
+            " AND e.reported_at <= ? AND (e.reported_at < ? OR (e.reported_at = ? AND e.id < ?))",
+        );
+        values.push(at.into());
         values.push(at.into());
         values.push(at.into());
         values.push(id.into());
