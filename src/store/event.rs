@@ -38,6 +38,42 @@ fn reachable(reach: &EventReach) -> Condition {
     any
 }
 
+/// `reachable` as parts that exclude one another: events in scope; those the caller reported
+/// outside it; those dispatched to its unit that are neither. A list takes each part through its
+/// own index (grid, reporter, unit, each by time) and merges them: with one OR over all three,
+/// PostgreSQL walks the whole table newest first until a page matches (a rider's home at city
+/// scale read 78,000 rows for 20).
+fn reachable_parts(reach: &EventReach) -> Vec<Condition> {
+    let scope = reach.scope();
+    if scope.is_everything() {
+        return vec![Condition::all()];
+    }
+    let has_scope = scope.path_ranges().is_some_and(|roots| !roots.is_empty());
+    let in_scope = region_in_scope(Column::GridId, scope);
+    let outside = |part: Condition| {
+        if has_scope {
+            part.add(in_scope.clone().not())
+        } else {
+            part
+        }
+    };
+    let mut parts = Vec::with_capacity(3);
+    if has_scope {
+        parts.push(in_scope.clone());
+    }
+    parts.push(outside(
+        Condition::all().add(Column::ReporterAccountId.eq(reach.account_id())),
+    ));
+    if let Some(unit) = reach.member_unit_id() {
+        parts.push(outside(
+            Condition::all()
+                .add(Column::AssignedUnitId.eq(unit))
+                .add(Column::ReporterAccountId.ne(reach.account_id())),
+        ));
+    }
+    parts
+}
+
 pub async fn find(
     db: &impl ConnectionTrait,
     id: Uuid,
@@ -119,7 +155,7 @@ pub async fn list(
     limit: u64,
     after: Option<(DateTime<Utc>, Uuid)>,
 ) -> Result<Vec<EventRow>, DbErr> {
-    let mut query = Entity::find().filter(reachable(reach));
+    let mut query = Entity::find();
     if let Some(path) = &filter.region_path {
         let under = Query::select()
             .column(region::Column::Id)
@@ -180,12 +216,22 @@ pub async fn list(
             ),
         );
     }
-    query
+    let query = query
         .order_by_desc(Column::ReportedAt)
         .order_by_desc(Column::Id)
-        .limit(limit)
-        .all(db)
-        .await
+        .limit(limit);
+    let parts = reachable_parts(reach);
+    let several = parts.len() > 1;
+    let mut rows = Vec::new();
+    for part in parts {
+        rows.extend(query.clone().filter(part).all(db).await?);
+    }
+    if several {
+        // The parts exclude one another: merging is sorting, and no row comes twice.
+        rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.reported_at, r.id)));
+        rows.truncate(limit as usize);
+    }
+    Ok(rows)
 }
 
 pub async fn insert(db: &impl ConnectionTrait, row: EventRow) -> Result<EventRow, DbErr> {

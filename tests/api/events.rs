@@ -1295,3 +1295,98 @@ async fn the_events_list_filters_pages_and_batches_nested_fields() {
     }
     assert_eq!(costs[0], costs[1], "statements per request: {costs:?}");
 }
+
+#[tokio::test]
+async fn lists_merge_what_is_reached_by_unit_by_scope_and_by_report_in_order() {
+    // A liaison reaches events by unit only, a worker by scope and by report: the list takes
+    // each part by its own index and merges them, so pages must still be in order and whole.
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let worker = &w.c1_worker.access;
+    let mut sent = Vec::new();
+    for i in 0..5 {
+        let event = reported(
+            &app,
+            &w.g1_member.access,
+            report_input(&app, &w.g1, &format!("派遣顺序 {i}")),
+        )
+        .await;
+        let id = event["id"].as_str().unwrap().to_owned();
+        app.clock.advance(Duration::minutes(1));
+        if i % 2 == 0 {
+            acted(&app, worker, "acceptEvent", &id, json!({})).await;
+            acted(
+                &app,
+                worker,
+                "dispatchEvent",
+                &id,
+                json!({"unitId": w.unit_id}),
+            )
+            .await;
+            sent.push(id);
+        }
+    }
+    sent.reverse();
+    let page = "query($a:String){events(first:2,after:$a){edges{node{id}} pageInfo{hasNextPage endCursor}}}";
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let body = app
+            .gql(Some(&w.c1_liaison.access), page, json!({"a": after}))
+            .await;
+        assert_ok(&body);
+        seen.extend(node_ids(&body["data"]["events"]));
+        if body["data"]["events"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = body["data"]["events"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, sent);
+    // The worker reaches events by scope and what it reported itself: after a grid it reported
+    // in moves to another community, its reports there interleave with its community's events.
+    let moved = app
+        .create_region(&w.admin.access, Some(&w.c1), "GRID", "迁出网格")
+        .await;
+    let mut expected = Vec::new();
+    for i in 0..4 {
+        let (grid, token) = if i % 2 == 0 {
+            (&moved, worker)
+        } else {
+            (&w.g1, &w.g1_member.access)
+        };
+        let title = format!("交错 {i}");
+        reported(&app, token, report_input(&app, grid, &title)).await;
+        app.clock.advance(Duration::minutes(1));
+        expected.push(title);
+    }
+    let body = app
+        .gql(
+            Some(&w.admin.access),
+            "mutation($id:UUID!,$p:UUID){updateRegion(id:$id,input:{parentId:$p}){id}}",
+            json!({"id": moved, "p": w.c2}),
+        )
+        .await;
+    assert_ok(&body);
+    expected.reverse();
+    expected.extend((0..5).rev().map(|i| format!("派遣顺序 {i}")));
+    let page = "query($a:String){events(first:3,after:$a){edges{node{title}} pageInfo{hasNextPage endCursor}}}";
+    let mut titles = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let body = app.gql(Some(worker), page, json!({"a": after})).await;
+        assert_ok(&body);
+        titles.extend(
+            body["data"]["events"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["title"].as_str().unwrap().to_owned()),
+        );
+        if body["data"]["events"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = body["data"]["events"]["pageInfo"]["endCursor"].clone();
+    }
+    // Of the moved grid it keeps only its own reports (交错 0 and 2); the member's are in g1.
+    assert_eq!(titles, expected);
+}
