@@ -1,6 +1,6 @@
 //! The notification inbox: `notifications`, `unreadNotificationCount`,
 //! `markNotificationsRead`. Every caller reads its own inbox only.
-use super::event::Event;
+use super::event::{Event, load_event};
 use super::page::{connection, connection_cost};
 use super::service_item::ServiceItem;
 use super::{actor, state};
@@ -48,11 +48,7 @@ impl Notification {
     /// The event it is about, as you may see it now (`null` if it is not about an event, or
     /// you may no longer see it).
     async fn event(&self, ctx: &Context<'_>) -> Result<Option<Event>> {
-        let Some(id) = self.0.event_id else {
-            return Ok(None);
-        };
-        let loaders = ctx.data_unchecked::<Loaders>();
-        Ok(loaders.event_by_id.load_one(id).await?.map(Event))
+        load_event(ctx, self.0.event_id).await
     }
 
     /// The service item it is about, as you may see it now.

@@ -11,3 +11,4 @@ mod types;
 pub use mutations::EventMutation;
 pub use queries::EventQuery;
 pub use types::Event;
+pub(crate) use types::load_event;

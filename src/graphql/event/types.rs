@@ -243,7 +243,7 @@ impl Event {
     }
 }
 
-async fn load_event(ctx: &Context<'_>, id: Option<Uuid>) -> Result<Option<Event>> {
+pub(crate) async fn load_event(ctx: &Context<'_>, id: Option<Uuid>) -> Result<Option<Event>> {
     let Some(id) = id else {
         return Ok(None);
     };
