@@ -22,6 +22,9 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Recompute the dashboard's daily rollups from the events (after loading events around the
+    /// workflow, e.g. a bulk import). The server keeps them itself otherwise.
+    RebuildFigures,
     /// Create a CITY_ADMIN account (the first admin).
     CreateAdmin {
         #[arg(long)]
@@ -121,6 +124,16 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Migrate => {
             build_state(settings, Arc::new(SystemClock)).await?;
             eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::RebuildFigures => {
+            let state = build_state(settings, Arc::new(SystemClock)).await?;
+            let started = std::time::Instant::now();
+            crate::store::rollup::rebuild(&state.db).await?;
+            eprintln!(
+                "figure rollups rebuilt in {:.1}s",
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::CreateAdmin {

@@ -10,6 +10,7 @@ mod m20261121_000004_service;
 mod m20261122_000005_committee_activities;
 mod m20261122_000006_notifications;
 mod m20261122_000007_read_indexes;
+mod m20261122_000008_figure_rollups;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_committee_activities::Migration),
             Box::new(m20261122_000006_notifications::Migration),
             Box::new(m20261122_000007_read_indexes::Migration),
+            Box::new(m20261122_000008_figure_rollups::Migration),
         ]
     }
 }

@@ -100,9 +100,10 @@ pub struct DashboardDay {
     pub day: NaiveDate,
     /// Events reported that day.
     pub reported: i32,
-    /// Of the window's events, those closed that day.
+    /// Events of the region closed that day, whenever they were reported.
     pub closed: i32,
-    /// Of the window's events, clocks that fell due that day and were breached.
+    /// Clocks of the region's events that fell due that day and ran out: met late, or still
+    /// unmet now.
     pub breached: i32,
 }
 

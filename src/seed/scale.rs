@@ -476,6 +476,9 @@ pub async fn scale(
     }
     writer.flush().await?;
     tracing::info!(secs = started.elapsed().as_secs(), "service items written");
+    // The events went in by bulk insert, around the workflow: file them in the rollups.
+    crate::store::rollup::rebuild(&state.db).await?;
+    tracing::info!(secs = started.elapsed().as_secs(), "figure rollups built");
     city.pick_ids();
     Ok(city.report)
 }

@@ -6,15 +6,21 @@ use crate::access::{Actor, Principal, Scope};
 use crate::domain::event::{DeadlineStage, EventCategory, EventSource, EventState, ReporterKind};
 use crate::domain::figures::Window;
 use crate::domain::labels::Labelled;
+use crate::domain::region::RegionLevel;
+use crate::domain::service_item::shanghai_day_start;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, Outcome};
 use crate::state::AppState;
+use crate::store::figures::OpenClocks;
 use crate::store::figures::{self as store, Cohort, Dimension};
 use crate::store::region::{self, RegionRow};
+use crate::store::rollup::Counters;
 use crate::store::service_item::{self as items, Figures};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use serde_json::json;
 use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 /// What one dashboard covers: a region in the caller's scope and a window of days.
@@ -27,6 +33,14 @@ pub struct DashboardScope {
     pub sees_residents: bool,
     /// The instant the figures are taken at (overdue now, pending clocks).
     pub now: DateTime<Utc>,
+    /// Read once per dashboard, shared by the blocks that need them.
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    days: OnceCell<Vec<(NaiveDate, Counters)>>,
+    open: OnceCell<OpenClocks>,
 }
 
 impl DashboardScope {
@@ -39,6 +53,59 @@ impl DashboardScope {
             category: None,
         }
     }
+
+    /// Above a grid, figures come from the daily rollups of its grids' parents; a grid's own
+    /// dashboard counts its events directly (a few thousand rows at most).
+    fn rolled_up(&self) -> bool {
+        self.region.level != RegionLevel::Grid
+    }
+
+    async fn days(&self, state: &AppState) -> AppResult<&[(NaiveDate, Counters)]> {
+        let days = self
+            .shared
+            .days
+            .get_or_try_init(|| {
+                store::rolled_up_days(&state.db, &self.within, self.window.from, self.window.to)
+            })
+            .await?;
+        Ok(days)
+    }
+
+    /// The window's rollup counters added up.
+    async fn sums(&self, state: &AppState) -> AppResult<Counters> {
+        let mut sum = Counters::default();
+        for (_, c) in self.days(state).await? {
+            sum.add(c, 1);
+        }
+        Ok(sum)
+    }
+
+    async fn open(&self, state: &AppState) -> AppResult<&OpenClocks> {
+        let open = self
+            .shared
+            .open
+            .get_or_try_init(|| async {
+                store::open_clocks(&state.db, &self.cohort(), self.now).await
+            })
+            .await?;
+        Ok(open)
+    }
+}
+
+/// Every value of `T` with its counter `{prefix}_{code}` from the rollup.
+fn counted<T: Labelled>(sums: &Counters, prefix: &str) -> Vec<Count> {
+    T::all()
+        .iter()
+        .map(|v| Count {
+            key: v.code(),
+            label: v.label(),
+            count: sums.get(&format!("{prefix}_{}", v.code().to_lowercase())),
+        })
+        .collect()
+}
+
+fn minutes(seconds: Option<f64>) -> Option<f64> {
+    seconds.map(|secs| (secs / 60.0 * 10.0).round() / 10.0)
 }
 
 /// The region and window, checked: the window first (`BAD_USER_INPUT`), then who may see
@@ -70,6 +137,7 @@ pub async fn dashboard(
         within,
         sees_residents: ResidentReach::to_view(me).is_ok(),
         now: state.now(),
+        shared: Arc::default(),
     })
 }
 
@@ -116,6 +184,26 @@ pub struct EventFigures {
 }
 
 pub async fn event_figures(state: &AppState, scope: &DashboardScope) -> AppResult<EventFigures> {
+    if scope.rolled_up() {
+        let sums = scope.sums(state).await?;
+        let median = store::rolled_up_median(
+            &state.db,
+            &scope.within,
+            scope.window.from,
+            scope.window.to,
+            sums.get("closed_timed"),
+        )
+        .await?;
+        return Ok(EventFigures {
+            total: sums.get("reported"),
+            by_state: counted::<EventState>(&sums, "state"),
+            by_category: counted::<EventCategory>(&sums, "category"),
+            by_source: counted::<EventSource>(&sums, "source"),
+            by_reporter_kind: counted::<ReporterKind>(&sums, "kind"),
+            overdue_now: scope.open(state).await?.overdue_now,
+            median_close_minutes: minutes(median),
+        });
+    }
     let db = &state.db;
     let cohort = scope.cohort();
     let totals = store::totals(db, &cohort, scope.now).await?;
@@ -133,7 +221,7 @@ pub async fn event_figures(state: &AppState, scope: &DashboardScope) -> AppResul
             store::count_by(db, &cohort, Dimension::ReporterKind).await?,
         )?,
         overdue_now: totals.overdue_now,
-        median_close_minutes: median.map(|secs| (secs / 60.0 * 10.0).round() / 10.0),
+        median_close_minutes: minutes(median),
     })
 }
 
@@ -152,6 +240,27 @@ pub async fn deadline_figures(
     state: &AppState,
     scope: &DashboardScope,
 ) -> AppResult<Vec<DeadlineFigures>> {
+    if scope.rolled_up() {
+        let sums = scope.sums(state).await?;
+        let open = scope.open(state).await?;
+        let total = sums.get("reported");
+        return Ok(open
+            .unmet_breached
+            .iter()
+            .map(|(stage, unmet)| {
+                let code = stage.as_str().to_lowercase();
+                let met = sums.get(&format!("met_{code}"));
+                let breached = sums.get(&format!("late_{code}")) + unmet;
+                DeadlineFigures {
+                    stage: *stage,
+                    met,
+                    breached,
+                    pending: total - met - breached,
+                    on_time_rate: on_time_rate(met, breached),
+                }
+            })
+            .collect());
+    }
     let totals = store::totals(&state.db, &scope.cohort(), scope.now).await?;
     Ok(totals
         .deadlines
@@ -161,9 +270,77 @@ pub async fn deadline_figures(
             met,
             breached,
             pending: totals.total - met - breached,
-            on_time_rate: (met + breached > 0).then(|| met as f64 / (met + breached) as f64),
+            on_time_rate: on_time_rate(met, breached),
         })
         .collect())
+}
+
+fn on_time_rate(met: i64, breached: i64) -> Option<f64> {
+    (met + breached > 0).then(|| met as f64 / (met + breached) as f64)
+}
+
+/// Events per grid of the window above a grid: whole months from the monthly rollup, the days
+/// before the first and after the last whole month from the events.
+async fn rolled_up_grid_counts(
+    state: &AppState,
+    scope: &DashboardScope,
+) -> AppResult<HashMap<Uuid, i64>> {
+    let Window { from, to } = scope.window;
+    let first_whole = if from.day() == 1 {
+        from
+    } else {
+        first_of_next_month(from)
+    };
+    let after_whole = first_of_next_month(to);
+    let last_whole_ends = if after_whole - Days::new(1) == to {
+        after_whole
+    } else {
+        to.with_day(1).unwrap_or(to)
+    };
+    let mut counts: HashMap<Uuid, i64> = HashMap::new();
+    let live = |start: NaiveDate, end: NaiveDate| {
+        let mut cohort = scope.cohort();
+        cohort.start = shanghai_day_start(start);
+        cohort.end = shanghai_day_start(end);
+        cohort
+    };
+    let mut parts = Vec::new();
+    if first_whole < last_whole_ends {
+        let month = |d: NaiveDate| format!("{:04}-{:02}", d.year(), d.month());
+        let last_month = last_whole_ends - Days::new(1);
+        parts.extend(
+            store::rolled_up_grid_counts(
+                &state.db,
+                &scope.within,
+                &month(first_whole),
+                &month(last_month),
+            )
+            .await?,
+        );
+        if from < first_whole {
+            parts.extend(store::grid_counts(&state.db, &live(from, first_whole)).await?);
+        }
+        if last_whole_ends <= to {
+            parts.extend(
+                store::grid_counts(&state.db, &live(last_whole_ends, to + Days::new(1))).await?,
+            );
+        }
+    } else {
+        parts.extend(store::grid_counts(&state.db, &live(from, to + Days::new(1))).await?);
+    }
+    for (grid, n) in parts {
+        *counts.entry(grid).or_default() += n;
+    }
+    Ok(counts)
+}
+
+fn first_of_next_month(day: NaiveDate) -> NaiveDate {
+    let (y, m) = if day.month() == 12 {
+        (day.year() + 1, 1)
+    } else {
+        (day.year(), day.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(day)
 }
 
 /// The busiest grids: (grid, events), most first.
@@ -175,7 +352,19 @@ pub async fn busiest_grids(
     if !(1..=100).contains(&first) {
         return Err(AppError::bad_input("first", "first 须在 1 到 100 之间"));
     }
-    let counts = store::busiest_grids(&state.db, &scope.cohort(), first as u64).await?;
+    let counts = if scope.rolled_up() {
+        let mut all: Vec<(Uuid, i64)> = rolled_up_grid_counts(state, scope)
+            .await?
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        // Most first, then by id: as the statement's ORDER BY n DESC, grid_id.
+        all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        all.truncate(first as usize);
+        all
+    } else {
+        store::busiest_grids(&state.db, &scope.cohort(), first as u64).await?
+    };
     let ids: Vec<Uuid> = counts.iter().map(|(id, _)| *id).collect();
     let grids: HashMap<Uuid, RegionRow> = region::find_many(&state.db, &ids, &scope.within)
         .await?
@@ -237,7 +426,24 @@ pub struct Day {
 
 /// One entry per day of the window, days with nothing included.
 pub async fn daily(state: &AppState, scope: &DashboardScope) -> AppResult<Vec<Day>> {
-    let figures = store::daily(&state.db, &scope.cohort(), scope.now).await?;
+    let figures = if scope.rolled_up() {
+        let days = scope.days(state).await?;
+        let pick = |name: &str| -> Vec<(NaiveDate, i64)> {
+            days.iter().map(|(d, c)| (*d, c.get(name))).collect()
+        };
+        let mut breached =
+            store::breached_by_due_day(&state.db, &scope.cohort(), scope.now, true).await?;
+        for stage in DeadlineStage::ALL {
+            breached.extend(pick(&format!("late_on_{}", stage.as_str().to_lowercase())));
+        }
+        store::Daily {
+            reported: pick("reported"),
+            closed: pick("closed_on"),
+            breached,
+        }
+    } else {
+        store::daily(&state.db, &scope.cohort(), scope.now).await?
+    };
     let mut days: Vec<Day> = scope
         .window
         .days()

@@ -208,7 +208,7 @@ pub async fn update_region(
         if !level.may_nest_under(Some(parent_level)) {
             return Err(nesting_error(level, Some(parent_level)));
         }
-        moved_from = Some((row.path.clone(), row.depth));
+        moved_from = Some((row.path.clone(), row.depth, row.parent_id.unwrap_or(row.id)));
         row.parent_id = Some(parent.id);
         row.path = child_path(Some(&parent.path), row.id);
         row.depth = parent.depth + 1;
@@ -216,7 +216,7 @@ pub async fn update_region(
     let now = state.now();
     row.updated_at = now;
     let txn = state.db.begin().await?;
-    if let Some((old_path, old_depth)) = &moved_from {
+    if let Some((old_path, old_depth, _)) = &moved_from {
         region::move_subtree(&txn, old_path, &row.path, row.depth - old_depth).await?;
         // Scopes are region paths: every signed-in caller under the subtree has a new one.
         announce(&txn, Revoked::Everyone).await?;
@@ -224,6 +224,12 @@ pub async fn update_region(
     let row = region::update(&txn, row)
         .await
         .map_err(|e| AppError::from_db_unique(e, "name", "同一上级下已有同名区域"))?;
+    if let (Some((_, _, old_bucket)), Some(new_parent), RegionLevel::Grid) =
+        (&moved_from, row.parent_id, level)
+    {
+        // A grid's events are counted under its parent: the figures move with it.
+        crate::store::rollup::move_grid(&txn, row.id, *old_bucket, new_parent).await?;
+    }
     audit::record(
         &txn,
         Some(actor),

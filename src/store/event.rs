@@ -234,8 +234,11 @@ pub async fn list(
     Ok(rows)
 }
 
+/// A new report, filed in the figure rollups in the same transaction.
 pub async fn insert(db: &impl ConnectionTrait, row: EventRow) -> Result<EventRow, DbErr> {
-    event::ActiveModel::from(row).insert(db).await
+    let row = event::ActiveModel::from(row).insert(db).await?;
+    super::rollup::record(db, None, &row).await?;
+    Ok(row)
 }
 
 pub async fn link_residents(
@@ -271,13 +274,15 @@ pub async fn residents_of(
         .collect())
 }
 
-/// Writes `row` only if nobody changed the event since `version` was read: of two concurrent
-/// steps on one event, one wins and the other sees `false`.
+/// Writes `row` only if nobody changed the event since `old` was read: of two concurrent
+/// steps on one event, one wins and the other sees `None`. The change is filed in the figure
+/// rollups in the same transaction.
 pub async fn update_if_unchanged(
     db: &impl ConnectionTrait,
+    old: &EventRow,
     mut row: EventRow,
-    version: i32,
 ) -> Result<Option<EventRow>, DbErr> {
+    let version = old.version;
     row.version = version + 1;
     let model = event::ActiveModel::from(row.clone()).reset_all();
     let result = Entity::update_many()
@@ -286,7 +291,11 @@ pub async fn update_if_unchanged(
         .filter(Column::Version.eq(version))
         .exec(db)
         .await?;
-    Ok((result.rows_affected == 1).then_some(row))
+    if result.rows_affected != 1 {
+        return Ok(None);
+    }
+    super::rollup::record(db, Some(old), &row).await?;
+    Ok(Some(row))
 }
 
 pub async fn insert_step(db: &impl ConnectionTrait, row: StepRow) -> Result<StepRow, DbErr> {

@@ -7,6 +7,7 @@
 use crate::access::Scope;
 use crate::domain::event::{DeadlineStage, EventCategory, EventState};
 use crate::domain::resident::{ResidentTag, tag_pattern};
+use crate::store::rollup::{COUNTERS, Counters};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Statement, Value};
 use uuid::Uuid;
@@ -27,21 +28,9 @@ impl Cohort {
     fn condition(&self) -> (String, Vec<Value>) {
         let mut sql = String::from("e.reported_at >= ? AND e.reported_at < ?");
         let mut values: Vec<Value> = vec![self.start.into(), self.end.into()];
-        if let Some(ranges) = self.within.path_ranges() {
-            if ranges.is_empty() {
-                sql.push_str(" AND 1 = 0");
-            } else {
-                let any: Vec<&str> = ranges.iter().map(|_| "(path >= ? AND path < ?)").collect();
-                sql.push_str(&format!(
-                    " AND e.grid_id IN (SELECT id FROM region WHERE {})",
-                    any.join(" OR ")
-                ));
-                for (lo, hi) in ranges {
-                    values.push(lo.into());
-                    values.push(hi.into());
-                }
-            }
-        }
+        let (region, region_values) = self.region_condition("e.grid_id");
+        sql.push_str(&region);
+        values.extend(region_values);
         if let Some(state) = self.state {
             sql.push_str(" AND e.state = ?");
             values.push(state.as_str().into());
@@ -52,10 +41,36 @@ impl Cohort {
         }
         (sql, values)
     }
+
+    /// ` AND {column} IN (the regions under `within`)`, or nothing for the whole tree.
+    fn region_condition(&self, column: &str) -> (String, Vec<Value>) {
+        within_condition(&self.within, column)
+    }
+}
+
+/// ` AND {column} IN (the regions under `within`)`, or nothing for the whole tree.
+fn within_condition(within: &Scope, column: &str) -> (String, Vec<Value>) {
+    let mut values: Vec<Value> = Vec::new();
+    let sql = match within.path_ranges() {
+        None => String::new(),
+        Some(ranges) if ranges.is_empty() => " AND 1 = 0".to_owned(),
+        Some(ranges) => {
+            let any: Vec<&str> = ranges.iter().map(|_| "(path >= ? AND path < ?)").collect();
+            for (lo, hi) in ranges {
+                values.push(lo.into());
+                values.push(hi.into());
+            }
+            format!(
+                " AND {column} IN (SELECT id FROM region WHERE {})",
+                any.join(" OR ")
+            )
+        }
+    };
+    (sql, values)
 }
 
 /// `?` placeholders become `$1…` on PostgreSQL. The statements here hold no `?` elsewhere.
-fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+pub(super) fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
     let sql = match backend {
         DatabaseBackend::Postgres => {
             let mut out = String::with_capacity(sql.len() + 16);
@@ -270,8 +285,9 @@ pub async fn busiest_grids(
         .collect()
 }
 
-/// Per Asia/Shanghai day of the window: events reported, events closed, clocks that ran out
-/// (by the day each fell due).
+/// Per Asia/Shanghai day of the window: events reported that day (the cohort), events of the
+/// region closed that day, clocks of the region that fell due that day and ran out (met late, or
+/// unmet and past due now).
 #[derive(Debug, Clone, Default)]
 pub struct Daily {
     pub reported: Vec<(NaiveDate, i64)>,
@@ -298,49 +314,225 @@ async fn per_day(
     Ok(out)
 }
 
-/// Five grouped statements (reported, closed, and one per clock).
+/// Clocks of the region's events that fell due in the window and ran out, by due day; with
+/// `unmet_only`, only those still unmet (open events: every step to a final state meets all
+/// three clocks), which the rollups leave to be counted at the moment of reading.
+pub async fn breached_by_due_day(
+    db: &impl ConnectionTrait,
+    cohort: &Cohort,
+    now: DateTime<Utc>,
+    unmet_only: bool,
+) -> Result<Vec<(NaiveDate, i64)>, DbErr> {
+    let (region, region_values) = cohort.region_condition("e.grid_id");
+    let mut out = Vec::new();
+    for stage in DeadlineStage::ALL {
+        let (due, met) = columns(*stage);
+        let mut values = region_values.clone();
+        values.push(now.into());
+        values.push(cohort.start.into());
+        values.push(cohort.end.into());
+        let ran_out = if unmet_only {
+            format!(
+                "{} AND {met} IS NULL AND COALESCE(e.suspended_at, ?) > {due}",
+                open_states()
+            )
+        } else {
+            breached(*stage)
+        };
+        out.extend(
+            per_day(
+                db,
+                due,
+                &format!("1 = 1{region} AND {ran_out} AND {due} >= ? AND {due} < ?"),
+                values,
+            )
+            .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// Three grouped statements and one per clock, over the events themselves (a grid's dashboard).
 pub async fn daily(
     db: &impl ConnectionTrait,
     cohort: &Cohort,
     now: DateTime<Utc>,
 ) -> Result<Daily, DbErr> {
     let (cond, values) = cohort.condition();
-    let reported = per_day(db, "e.reported_at", &cond, values.clone()).await?;
-    let mut closed_values = values.clone();
+    let reported = per_day(db, "e.reported_at", &cond, values).await?;
+    let (region, mut closed_values) = cohort.region_condition("e.grid_id");
     closed_values.push(cohort.start.into());
     closed_values.push(cohort.end.into());
     let closed = per_day(
         db,
         "e.close_met_at",
-        &format!("{cond} AND e.state = 'CLOSED' AND e.close_met_at >= ? AND e.close_met_at < ?"),
+        &format!(
+            "1 = 1{region} AND e.state = 'CLOSED' AND e.close_met_at >= ? AND e.close_met_at < ?"
+        ),
         closed_values,
     )
     .await?;
-    let mut breaches = Vec::new();
-    for stage in DeadlineStage::ALL {
-        let (due, _) = columns(*stage);
-        let mut stage_values = values.clone();
-        stage_values.push(now.into());
-        stage_values.push(cohort.start.into());
-        stage_values.push(cohort.end.into());
-        breaches.extend(
-            per_day(
-                db,
-                due,
-                &format!(
-                    "{cond} AND {} AND {due} >= ? AND {due} < ?",
-                    breached(*stage)
-                ),
-                stage_values,
-            )
-            .await?,
-        );
-    }
     Ok(Daily {
         reported,
         closed,
-        breached: breaches,
+        breached: breached_by_due_day(db, cohort, now, false).await?,
     })
+}
+
+/// `e.state IN (…the open states…)`, as the partial index `ix_event_open_grid`.
+fn open_states() -> String {
+    let codes: Vec<String> = EventState::OPEN
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("e.state IN ({})", codes.join(", "))
+}
+
+/// What the rollups leave to the moment of reading, over the cohort's open events: how many are
+/// overdue now, and per clock how many ran out unmet.
+#[derive(Debug, Clone, Default)]
+pub struct OpenClocks {
+    pub overdue_now: i64,
+    /// (stage, ran out unmet), in the order of `DeadlineStage::ALL`.
+    pub unmet_breached: Vec<(DeadlineStage, i64)>,
+}
+
+pub async fn open_clocks(
+    db: &impl ConnectionTrait,
+    cohort: &Cohort,
+    now: DateTime<Utc>,
+) -> Result<OpenClocks, DbErr> {
+    let (cond, cond_values) = cohort.condition();
+    let mut select = vec![format!("{} AS overdue", sum_if(OVERDUE))];
+    let mut values: Vec<Value> = vec![now.into(), now.into(), now.into()];
+    for stage in DeadlineStage::ALL {
+        let (due, met) = columns(*stage);
+        select.push(format!(
+            "{} AS {}",
+            sum_if(&format!(
+                "{met} IS NULL AND COALESCE(e.suspended_at, ?) > {due}"
+            )),
+            stage.as_str().to_lowercase()
+        ));
+        values.push(now.into());
+    }
+    values.extend(cond_values);
+    let sql = format!(
+        "SELECT {} FROM event e WHERE {cond} AND {}",
+        select.join(", "),
+        open_states()
+    );
+    let Some(row) = rows(db, &sql, values).await?.into_iter().next() else {
+        return Ok(OpenClocks::default());
+    };
+    let mut unmet_breached = Vec::new();
+    for stage in DeadlineStage::ALL {
+        unmet_breached.push((*stage, row.try_get("", &stage.as_str().to_lowercase())?));
+    }
+    Ok(OpenClocks {
+        overdue_now: row.try_get("", "overdue")?,
+        unmet_breached,
+    })
+}
+
+/// The rollup rows of the buckets under `within`, per day of `[from, to]`, added up.
+pub async fn rolled_up_days(
+    db: &impl ConnectionTrait,
+    within: &Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(NaiveDate, Counters)>, DbErr> {
+    let (region, region_values) = within_condition(within, "d.region_id");
+    let sums: Vec<String> = COUNTERS
+        .iter()
+        .map(|c| format!("CAST(SUM(d.{c}) AS BIGINT) AS {c}"))
+        .collect();
+    let mut values: Vec<Value> = vec![from.into(), to.into()];
+    values.extend(region_values);
+    let sql = format!(
+        "SELECT d.day AS day, {} FROM event_day d WHERE d.day >= ? AND d.day <= ?{region} GROUP BY d.day",
+        sums.join(", ")
+    );
+    let mut out = Vec::new();
+    for row in rows(db, &sql, values).await? {
+        let mut counters = Counters::default();
+        for (i, c) in COUNTERS.iter().enumerate() {
+            counters.0[i] = row.try_get("", c)?;
+        }
+        out.push((row.try_get("", "day")?, counters));
+    }
+    Ok(out)
+}
+
+/// The exact median of whole seconds from report to close over the `n` closed events reported
+/// in `[from, to]` under `within` (as `percentile_cont(0.5)`): the one or two middle values of
+/// `event_close` in order of seconds.
+pub async fn rolled_up_median(
+    db: &impl ConnectionTrait,
+    within: &Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+    n: i64,
+) -> Result<Option<f64>, DbErr> {
+    if n <= 0 {
+        return Ok(None);
+    }
+    let (region, region_values) = within_condition(within, "c.region_id");
+    let mut values: Vec<Value> = vec![from.into(), to.into()];
+    values.extend(region_values);
+    values.push((2 - n % 2).into());
+    values.push(((n - 1) / 2).into());
+    let sql = format!(
+        "SELECT c.seconds AS s FROM event_close c WHERE c.day >= ? AND c.day <= ?{region}          ORDER BY c.seconds LIMIT ? OFFSET ?"
+    );
+    let middle: Vec<i64> = rows(db, &sql, values)
+        .await?
+        .iter()
+        .map(|r| r.try_get("", "s"))
+        .collect::<Result<_, _>>()?;
+    if middle.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        middle.iter().map(|s| *s as f64).sum::<f64>() / middle.len() as f64,
+    ))
+}
+
+/// Events per grid under `within` reported in the months `[from_month, to_month]` (`YYYY-MM`),
+/// from the rollup.
+pub async fn rolled_up_grid_counts(
+    db: &impl ConnectionTrait,
+    within: &Scope,
+    from_month: &str,
+    to_month: &str,
+) -> Result<Vec<(Uuid, i64)>, DbErr> {
+    let (region, region_values) = within_condition(within, "m.grid_id");
+    let mut values: Vec<Value> = vec![from_month.into(), to_month.into()];
+    values.extend(region_values);
+    let sql = format!(
+        "SELECT m.grid_id AS k, CAST(SUM(m.reported) AS BIGINT) AS n FROM grid_month m          WHERE m.month >= ? AND m.month <= ?{region} GROUP BY m.grid_id"
+    );
+    rows(db, &sql, values)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("", "k")?, r.try_get("", "n")?)))
+        .collect()
+}
+
+/// Events per grid in the cohort, from the events (every grid, not only the busiest).
+pub async fn grid_counts(
+    db: &impl ConnectionTrait,
+    cohort: &Cohort,
+) -> Result<Vec<(Uuid, i64)>, DbErr> {
+    let (cond, values) = cohort.condition();
+    let sql = format!(
+        "SELECT e.grid_id AS k, COUNT(*) AS n FROM event e WHERE {cond} GROUP BY e.grid_id"
+    );
+    rows(db, &sql, values)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("", "k")?, r.try_get("", "n")?)))
+        .collect()
 }
 
 /// Residents under `within` per tag (counts only; one statement).

@@ -29,6 +29,8 @@ pub mod page;
 pub mod photo;
 pub mod region;
 pub mod resident;
+/// Daily rollups of the event figures, kept with every change of an event.
+pub mod rollup;
 pub mod scope;
 /// Service items, claims and timelines; places taken and given back by conditional updates.
 pub mod service_item;
@@ -97,6 +99,12 @@ pub async fn migrate(url: &str, timeouts: &DbTimeouts) -> anyhow::Result<()> {
     Migrator::up(&db, None)
         .await
         .context("running migrations")?;
+    if rollup::build_if_missing(&db)
+        .await
+        .context("building the figure rollups")?
+    {
+        tracing::info!("figure rollups built from the events");
+    }
     db.close()
         .await
         .context("closing the migration connection")?;

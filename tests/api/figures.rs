@@ -793,3 +793,241 @@ async fn the_export_pages_through_more_rows_than_one_statement_reads() {
     let body = dashboard(&app, worker, &w.c1, today - Duration::days(1), today).await;
     assert_eq!(body["data"]["dashboard"]["events"]["total"], 1201);
 }
+
+/// The blocks a region's dashboard shares with the dashboard of its only grid.
+fn event_blocks(body: &Value) -> Value {
+    assert_ok(body);
+    let d = &body["data"]["dashboard"];
+    json!({
+        "events": d["events"],
+        "deadlines": d["deadlines"],
+        "busiestGrids": d["busiestGrids"],
+        "daily": d["daily"],
+    })
+}
+
+/// A community above one grid reads the daily rollups; the grid itself reads its events. Through
+/// every kind of step, days passing and clocks running out, both give the same figures, and a
+/// rebuild of the rollups from the events changes nothing.
+#[tokio::test]
+async fn the_rollups_agree_with_the_events_through_every_step() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let worker = w.c1_worker.access.as_str();
+    let member = w.g1_member.access.as_str();
+    let day0 = shanghai_day(app.state.now());
+    let report = "mutation($i:ReportInput!){reportEvent(input:$i){id}}";
+    let mut ids = Vec::new();
+    for (i, category) in [
+        "SAFETY_HAZARD",
+        "SANITATION",
+        "DISPUTE",
+        "FIRE_RISK",
+        "SANITATION",
+        "OTHER",
+        "SANITATION",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let token = if i % 2 == 0 { member } else { worker };
+        let body = app
+            .gql(
+                Some(token),
+                report,
+                json!({"i": {
+                    "clientId": uuid::Uuid::now_v7(), "category": category, "title": format!("事件{i}"),
+                    "description": "巡查发现", "location": {"lat": 22.76, "lng": 112.96},
+                    "capturedAt": (app.state.now() - Duration::minutes(1)).to_rfc3339(),
+                    "gridId": w.g1}}),
+            )
+            .await;
+        assert_ok(&body);
+        ids.push(
+            body["data"]["reportEvent"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        app.clock.advance(Duration::minutes(7));
+    }
+    let run = |m: &'static str, extra: &'static str, id: String| {
+        let query = format!("mutation($id:UUID!){{{m}(id:$id{extra}){{state}}}}");
+        (query, json!({ "id": id }))
+    };
+    let check = |label: &'static str| {
+        let app = &app;
+        let c1 = w.c1.clone();
+        let g1 = w.g1.clone();
+        async move {
+            let today = shanghai_day(app.state.now());
+            let (from, to) = (day0 - Duration::days(1), today + Duration::days(1));
+            let up = dashboard(app, worker, &c1, from, to).await;
+            let live = dashboard(app, worker, &g1, from, to).await;
+            assert_eq!(event_blocks(&up), event_blocks(&live), "{label}");
+            up
+        }
+    };
+    check("reported").await;
+
+    let steps: Vec<(&str, &str, usize, i64)> = vec![
+        // (mutation, extra arguments, event, minutes to wait first)
+        ("acceptEvent", "", 0, 5),
+        ("startEvent", "", 0, 5),
+        ("resolveEvent", ",result:\"已处理\"", 0, 5),
+        ("reopenEvent", ",reason:\"复发\"", 0, 5),
+        ("resolveEvent", ",result:\"已处理\"", 0, 5),
+        ("closeEvent", ",satisfaction:5", 0, 30),
+        ("rejectEvent", ",reason:\"不属实\"", 1, 1),
+        ("acceptEvent", "", 2, 2),
+        ("suspendEvent", ",reason:\"等待配合\"", 3, 1),
+        ("acceptEvent", "", 4, 1),
+        // A day and a half later: late clocks, closes on another day.
+        ("startEvent", "", 2, 36 * 60),
+        ("resolveEvent", ",result:\"已处理\"", 2, 10),
+        ("closeEvent", ",satisfaction:3", 2, 10),
+        ("resumeEvent", "", 3, 5),
+        ("escalateEvent", ",reason:\"需要街道协调\"", 5, 5),
+    ];
+    for (m, extra, event, wait) in steps {
+        app.clock.advance(Duration::minutes(wait));
+        let (query, vars) = run(m, extra, ids[event].clone());
+        let body = app.gql(Some(worker), &query, vars).await;
+        assert_ok(&body);
+        check(m).await;
+    }
+    // The unit gets one, another is merged into it.
+    let body = app
+        .gql(
+            Some(worker),
+            "mutation($id:UUID!,$u:UUID!){dispatchEvent(id:$id,unitId:$u){state}}",
+            json!({"id": ids[4], "u": w.unit_id}),
+        )
+        .await;
+    assert_ok(&body);
+    let body = app
+        .gql(
+            Some(worker),
+            "mutation($t:UUID!,$s:[UUID!]!){mergeEvents(targetId:$t,sourceIds:$s){state}}",
+            json!({"t": ids[4], "s": [ids[6]]}),
+        )
+        .await;
+    assert_ok(&body);
+    app.clock.advance(Duration::days(3));
+    let before = check("merged, three days on").await;
+    let e = &before["data"]["dashboard"]["events"];
+    assert_eq!(e["total"], 7);
+    let by_state = non_zero(&e["byState"]);
+    assert_eq!(by_state.get("CLOSED"), Some(&2), "{by_state:?}");
+    assert_eq!(by_state.get("MERGED"), Some(&1), "{by_state:?}");
+    assert_eq!(by_state.get("REJECTED"), Some(&1), "{by_state:?}");
+    assert!(
+        before["data"]["dashboard"]["daily"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["closed"].as_i64().unwrap() > 0)
+            .count()
+            >= 1
+    );
+    // Closed 104 and 2,275 minutes after their reports.
+    assert_eq!(e["medianCloseMinutes"], 1189.5);
+
+    // The sub-district adds its communities up.
+    let today = shanghai_day(app.state.now());
+    let (from, to) = (day0 - Duration::days(1), today + Duration::days(1));
+    let sd = dashboard(&app, &w.sd1_admin.access, &w.sd1, from, to).await;
+    assert_eq!(event_blocks(&sd), event_blocks(&before));
+
+    // Rebuilt from the events: the same figures.
+    gridhub::store::rollup::rebuild(&app.state.db)
+        .await
+        .expect("rebuild");
+    let after = dashboard(&app, worker, &w.c1, from, to).await;
+    assert_eq!(event_blocks(&after), event_blocks(&before));
+
+    // A whole month in the window reads the monthly grid rollup: the same busiest grid.
+    let month_start = NaiveDate::from_ymd_opt(
+        chrono::Datelike::year(&day0),
+        chrono::Datelike::month(&day0),
+        1,
+    )
+    .unwrap();
+    let year = dashboard(
+        &app,
+        worker,
+        &w.c1,
+        month_start,
+        month_start + Duration::days(365),
+    )
+    .await;
+    let grid_year = dashboard(
+        &app,
+        worker,
+        &w.g1,
+        month_start,
+        month_start + Duration::days(365),
+    )
+    .await;
+    assert_eq!(event_blocks(&year), event_blocks(&grid_year));
+    assert_eq!(year["data"]["dashboard"]["busiestGrids"][0]["count"], 7);
+}
+
+/// A grid moved to another community takes its figures along, in the move's transaction.
+#[tokio::test]
+async fn a_grid_moved_takes_its_figures_along() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let worker = w.c1_worker.access.as_str();
+    let today = shanghai_day(app.state.now());
+    let mut ids = Vec::new();
+    for title in ["井盖松动", "路灯不亮", "垃圾堆放"] {
+        ids.push(report_in(&app, worker, &w.g1, title, "SANITATION").await);
+    }
+    let close = "mutation($id:UUID!){closeEvent(id:$id,satisfaction:5){state}}";
+    for m in ["acceptEvent", "startEvent"] {
+        let q = format!("mutation($id:UUID!){{{m}(id:$id){{state}}}}");
+        assert_ok(&app.gql(Some(worker), &q, json!({"id": ids[0]})).await);
+    }
+    let resolve = "mutation($id:UUID!){resolveEvent(id:$id,result:\"已处理\"){state}}";
+    assert_ok(&app.gql(Some(worker), resolve, json!({"id": ids[0]})).await);
+    app.clock.advance(Duration::minutes(90));
+    assert_ok(&app.gql(Some(worker), close, json!({"id": ids[0]})).await);
+
+    let admin = w.admin.access.as_str();
+    let (from, to) = (today - Duration::days(1), today + Duration::days(1));
+    let c1_before = dashboard(&app, admin, &w.c1, from, to).await;
+    assert_eq!(c1_before["data"]["dashboard"]["events"]["total"], 3);
+    let c2_before = dashboard(&app, admin, &w.c2, from, to).await;
+    assert_eq!(c2_before["data"]["dashboard"]["events"]["total"], 0);
+
+    let body = app
+        .gql(
+            Some(admin),
+            "mutation($id:UUID!,$p:UUID!){updateRegion(id:$id,input:{parentId:$p}){id}}",
+            json!({"id": w.g1, "p": w.c2}),
+        )
+        .await;
+    assert_ok(&body);
+    let c1_after = dashboard(&app, admin, &w.c1, from, to).await;
+    assert_eq!(c1_after["data"]["dashboard"]["events"]["total"], 0);
+    assert_eq!(
+        c1_after["data"]["dashboard"]["events"]["medianCloseMinutes"],
+        Value::Null
+    );
+    let c2_after = dashboard(&app, admin, &w.c2, from, to).await;
+    assert_eq!(event_blocks(&c2_after), event_blocks(&c1_before));
+    // Steps after the move are filed under the new community.
+    let reject = "mutation($id:UUID!){rejectEvent(id:$id,reason:\"不属实\"){state}}";
+    assert_ok(&app.gql(Some(admin), reject, json!({"id": ids[1]})).await);
+    let c2_later = dashboard(&app, admin, &w.c2, from, to).await;
+    let by_state = non_zero(&c2_later["data"]["dashboard"]["events"]["byState"]);
+    assert_eq!(by_state.get("REJECTED"), Some(&1), "{by_state:?}");
+    let live = dashboard(&app, admin, &w.g1, from, to).await;
+    assert_eq!(event_blocks(&c2_later), event_blocks(&live));
+    gridhub::store::rollup::rebuild(&app.state.db)
+        .await
+        .expect("rebuild");
+    let rebuilt = dashboard(&app, admin, &w.c2, from, to).await;
+    assert_eq!(event_blocks(&rebuilt), event_blocks(&c2_later));
+}

@@ -248,7 +248,7 @@ pub async fn apply_step(
         }
 
         let txn = state.db.begin().await?;
-        let Some(saved) = store::update_if_unchanged(&txn, updated, attempt.version).await? else {
+        let Some(saved) = store::update_if_unchanged(&txn, &attempt, updated).await? else {
             txn.rollback().await?;
             // Someone else moved the event first: judge this step against where it is now.
             attempt = store::find_unscoped(&state.db, event_id)
