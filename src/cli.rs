@@ -1,4 +1,5 @@
-//! The `gridhub` command line: `serve` (default), `migrate`, `create-admin`, `export-schema`.
+//! The `gridhub` command line: `serve` (default), `migrate`, `rebuild-figures`, `create-admin`,
+//! `seed`, `export-schema`.
 use crate::app::{Application, build_state};
 use crate::clock::SystemClock;
 use crate::config::Settings;
