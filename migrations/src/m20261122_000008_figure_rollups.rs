@@ -8,14 +8,20 @@
 //! - `event_close`: one row per closed event (its parent region, report day and seconds from
 //!   report to close), ordered by seconds, for the exact median.
 //! - `grid_month`: events per grid and report month, for the busiest grids.
+//! - `resident_tag_count`: residents per region (their own) and tag, for `residentsByTag`.
 //! - `figure_rollup_state`: one row once the rollups were built from the events. The tables
 //!   start empty; the server fills them from the events at its first start after this
 //!   migration (`store::rollup::build_if_missing`).
+//!
+//! - What the rollups leave to the moment of reading is counted over the open events: their
+//!   partial index now carries the clock columns, so those counts read the index alone; and the
+//!   busiest grids of a window's partial months read `(reported_at) INCLUDE (grid_id)`.
 //!
 //! The counter columns are listed here as they were when this migration was written; a value
 //! added to an enum later adds its column in a migration of its own.
 use crate::columns::{index, ts};
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DatabaseBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -86,6 +92,14 @@ enum GridMonth {
 }
 
 #[derive(DeriveIden)]
+enum ResidentTagCount {
+    Table,
+    RegionId,
+    Tag,
+    N,
+}
+
+#[derive(DeriveIden)]
 enum FigureRollupState {
     Table,
     Id,
@@ -100,9 +114,10 @@ impl MigrationTrait for Migration {
             .col(ColumnDef::new(EventDay::RegionId).uuid().not_null())
             .col(ColumnDef::new(EventDay::Day).date().not_null());
         for name in COUNTERS {
+            // 32-bit: PostgreSQL sums them in 64-bit integers, not in numeric.
             day.col(
                 ColumnDef::new(Alias::new(*name))
-                    .big_integer()
+                    .integer()
                     .not_null()
                     .default(0),
             );
@@ -170,6 +185,56 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
+                    .table(ResidentTagCount::Table)
+                    .col(ColumnDef::new(ResidentTagCount::RegionId).uuid().not_null())
+                    .col(
+                        ColumnDef::new(ResidentTagCount::Tag)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ResidentTagCount::N)
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .name("pk_resident_tag_count")
+                            .col(ResidentTagCount::RegionId)
+                            .col(ResidentTagCount::Tag),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+
+        let db = manager.get_connection();
+        db.execute_unprepared("DROP INDEX ix_event_open_grid")
+            .await?;
+        let open = "WHERE state IN ('REPORTED', 'ACCEPTED', 'DISPATCHED', 'IN_PROGRESS', 'RESOLVED', 'SUSPENDED')";
+        let clocks = "state, suspended_at, accept_due_at, accept_met_at, plan_due_at, plan_met_at, \
+                      close_due_at, close_met_at";
+        let (open_index, reported_index) = match manager.get_database_backend() {
+            DatabaseBackend::Postgres => (
+                format!(
+                    "CREATE INDEX ix_event_open_grid ON event (grid_id, reported_at, id) INCLUDE ({clocks}) {open}"
+                ),
+                "CREATE INDEX ix_event_reported_grid ON event (reported_at) INCLUDE (grid_id)"
+                    .to_owned(),
+            ),
+            _ => (
+                format!(
+                    "CREATE INDEX ix_event_open_grid ON event (grid_id, reported_at, id, {clocks}) {open}"
+                ),
+                "CREATE INDEX ix_event_reported_grid ON event (reported_at, grid_id)".to_owned(),
+            ),
+        };
+        db.execute_unprepared(&open_index).await?;
+        db.execute_unprepared(&reported_index).await?;
+
+        manager
+            .create_table(
+                Table::create()
                     .table(FigureRollupState::Table)
                     .col(
                         ColumnDef::new(FigureRollupState::Id)
@@ -185,8 +250,19 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        db.execute_unprepared("DROP INDEX ix_event_reported_grid")
+            .await?;
+        db.execute_unprepared("DROP INDEX ix_event_open_grid")
+            .await?;
+        db.execute_unprepared(
+            "CREATE INDEX ix_event_open_grid ON event (grid_id, reported_at, id) \
+             WHERE state IN ('REPORTED', 'ACCEPTED', 'DISPATCHED', 'IN_PROGRESS', 'RESOLVED', 'SUSPENDED')",
+        )
+        .await?;
         for table in [
             FigureRollupState::Table.into_iden(),
+            ResidentTagCount::Table.into_iden(),
             GridMonth::Table.into_iden(),
             EventClose::Table.into_iden(),
             EventDay::Table.into_iden(),

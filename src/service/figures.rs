@@ -380,7 +380,7 @@ pub async fn busiest_grids(
 /// Service claiming in the region's subtree over the window (the follow-through figures of its
 /// committees, added up).
 pub async fn service_figures(state: &AppState, scope: &DashboardScope) -> AppResult<Figures> {
-    let (committees, _) = items::follow_through(
+    let committees = items::committees_follow_through(
         &state.db,
         &scope.within,
         scope.window.start(),

@@ -6,10 +6,11 @@
 //! seconds since the epoch, the median) are chosen per backend and give equal answers.
 use crate::access::Scope;
 use crate::domain::event::{DeadlineStage, EventCategory, EventState};
-use crate::domain::resident::{ResidentTag, tag_pattern};
+use crate::domain::resident::ResidentTag;
 use crate::store::rollup::{COUNTERS, Counters};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Statement, Value};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Which events a figure covers: reported in `[start, end)` in grids under `within`, optionally
@@ -303,34 +304,38 @@ async fn per_day(
 ) -> Result<Vec<(NaiveDate, i64)>, DbErr> {
     let day = day_of(db.get_database_backend(), column);
     let sql = format!("SELECT {day} AS d, COUNT(*) AS n FROM event e WHERE {extra} GROUP BY {day}");
-    let mut out = Vec::new();
-    for row in rows(db, &sql, std::mem::take(&mut values)).await? {
-        let text: String = row.try_get("", "d")?;
-        let day = text
-            .parse::<NaiveDate>()
-            .map_err(|e| DbErr::Type(format!("day {text}: {e}")))?;
-        out.push((day, row.try_get("", "n")?));
-    }
-    Ok(out)
+    day_counts(rows(db, &sql, std::mem::take(&mut values)).await?)
 }
 
-/// Clocks of the region's events that fell due in the window and ran out, by due day; with
-/// `unmet_only`, only those still unmet (open events: every step to a final state meets all
-/// three clocks), which the rollups leave to be counted at the moment of reading.
+/// `(d, n)` rows with the day as `YYYY-MM-DD` text.
+fn day_counts(rows: Vec<QueryResult>) -> Result<Vec<(NaiveDate, i64)>, DbErr> {
+    rows.iter()
+        .map(|row| {
+            let text: String = row.try_get("", "d")?;
+            let day = text
+                .parse::<NaiveDate>()
+                .map_err(|e| DbErr::Type(format!("day {text}: {e}")))?;
+            Ok((day, row.try_get("", "n")?))
+        })
+        .collect()
+}
+
+/// Clocks of the region's events that fell due in the window and ran out, by due day: met late
+/// or unmet past due now, or with `unmet_only` only the unmet ones (open events: every step to a
+/// final state meets all three clocks), which the rollups leave to the moment of reading. One
+/// statement: a grouped count per clock, put together.
 pub async fn breached_by_due_day(
     db: &impl ConnectionTrait,
     cohort: &Cohort,
     now: DateTime<Utc>,
     unmet_only: bool,
 ) -> Result<Vec<(NaiveDate, i64)>, DbErr> {
+    let backend = db.get_database_backend();
     let (region, region_values) = cohort.region_condition("e.grid_id");
-    let mut out = Vec::new();
+    let mut parts = Vec::new();
+    let mut values = Vec::new();
     for stage in DeadlineStage::ALL {
         let (due, met) = columns(*stage);
-        let mut values = region_values.clone();
-        values.push(now.into());
-        values.push(cohort.start.into());
-        values.push(cohort.end.into());
         let ran_out = if unmet_only {
             format!(
                 "{} AND {met} IS NULL AND COALESCE(e.suspended_at, ?) > {due}",
@@ -339,17 +344,17 @@ pub async fn breached_by_due_day(
         } else {
             breached(*stage)
         };
-        out.extend(
-            per_day(
-                db,
-                due,
-                &format!("1 = 1{region} AND {ran_out} AND {due} >= ? AND {due} < ?"),
-                values,
-            )
-            .await?,
-        );
+        let day = day_of(backend, due);
+        parts.push(format!(
+            "SELECT {day} AS d, COUNT(*) AS n FROM event e WHERE 1 = 1{region} AND {ran_out} \
+             AND {due} >= ? AND {due} < ? GROUP BY {day}"
+        ));
+        values.extend(region_values.iter().cloned());
+        values.push(now.into());
+        values.push(cohort.start.into());
+        values.push(cohort.end.into());
     }
-    Ok(out)
+    day_counts(rows(db, &parts.join(" UNION ALL "), values).await?)
 }
 
 /// Three grouped statements and one per clock, over the events themselves (a grid's dashboard).
@@ -535,43 +540,24 @@ pub async fn grid_counts(
         .collect()
 }
 
-/// Residents under `within` per tag (counts only; one statement).
+/// Residents under `within` per tag (counts only), from the per-region rollup (one statement).
 pub async fn residents_by_tag(
     db: &impl ConnectionTrait,
     within: &Scope,
 ) -> Result<Vec<(ResidentTag, i64)>, DbErr> {
-    let mut select = Vec::new();
-    let mut values: Vec<Value> = Vec::new();
-    for (i, tag) in ResidentTag::ALL.iter().enumerate() {
-        select.push(format!("{} AS t{i}", sum_if("r.tags LIKE ?")));
-        values.push(tag_pattern(*tag).into());
-    }
-    let mut sql = format!("SELECT {} FROM resident r", select.join(", "));
-    if let Some(ranges) = within.path_ranges() {
-        let any: Vec<&str> = ranges.iter().map(|_| "(path >= ? AND path < ?)").collect();
-        if any.is_empty() {
-            sql.push_str(" WHERE 1 = 0");
-        } else {
-            sql.push_str(&format!(
-                " WHERE r.region_id IN (SELECT id FROM region WHERE {})",
-                any.join(" OR ")
-            ));
-        }
-        for (lo, hi) in ranges {
-            values.push(lo.into());
-            values.push(hi.into());
-        }
-    }
-    let row = rows(db, &sql, values).await?.into_iter().next();
-    let mut out = Vec::new();
-    for (i, tag) in ResidentTag::ALL.iter().enumerate() {
-        let n = match &row {
-            Some(r) => r.try_get::<i64>("", &format!("t{i}"))?,
-            None => 0,
-        };
-        out.push((*tag, n));
-    }
-    Ok(out)
+    let (region, values) = within_condition(within, "t.region_id");
+    let sql = format!(
+        "SELECT t.tag AS k, CAST(SUM(t.n) AS BIGINT) AS n FROM resident_tag_count t WHERE 1 = 1{region} GROUP BY t.tag"
+    );
+    let counts: HashMap<String, i64> = rows(db, &sql, values)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("", "k")?, r.try_get("", "n")?)))
+        .collect::<Result<_, DbErr>>()?;
+    Ok(ResidentTag::ALL
+        .iter()
+        .map(|tag| (*tag, counts.get(tag.as_str()).copied().unwrap_or(0)))
+        .collect())
 }
 
 /// How many events the cohort holds (the export's row count, for its audit entry).

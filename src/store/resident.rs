@@ -76,15 +76,33 @@ pub async fn list(
     super::page::keyset(db, query, Column::Id, Order::Desc, after, page).await
 }
 
+/// A new resident, counted under its region's tags in the same transaction.
 pub async fn insert(db: &impl ConnectionTrait, row: ResidentRow) -> Result<ResidentRow, DbErr> {
-    resident::ActiveModel::from(row).insert(db).await
+    let row = resident::ActiveModel::from(row).insert(db).await?;
+    super::rollup::count_resident_tags(db, row.region_id, &row.tags, 1).await?;
+    Ok(row)
 }
 
+/// Writes a resident; its tag counts move from what is stored (read and, on PostgreSQL, locked
+/// in this transaction, so two concurrent edits are counted in the order they commit) to `row`.
 pub async fn update(db: &impl ConnectionTrait, row: ResidentRow) -> Result<ResidentRow, DbErr> {
-    resident::ActiveModel::from(row)
+    let mut current = Entity::find_by_id(row.id);
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        current = current.lock_exclusive();
+    }
+    let stored = current
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("resident {}", row.id)))?;
+    let row = resident::ActiveModel::from(row)
         .reset_all()
         .update(db)
-        .await
+        .await?;
+    if (stored.region_id, &stored.tags) != (row.region_id, &row.tags) {
+        super::rollup::count_resident_tags(db, stored.region_id, &stored.tags, -1).await?;
+        super::rollup::count_resident_tags(db, row.region_id, &row.tags, 1).await?;
+    }
+    Ok(row)
 }
 
 /// Every resident, oldest first, in pages (for re-encryption under a new key).

@@ -13,10 +13,14 @@
 //! `closed_on`. Under the day a clock *fell due*, when it was met late: `late_on_*`. What depends
 //! on the moment of reading (clocks running out unmet) is not rolled up: only open events have an
 //! unmet clock, and the dashboard counts those live.
+//!
+//! Residents are counted per region (their own) and tag (`count_resident_tags`), kept by every
+//! insert and update of a resident.
 use super::event::EventRow;
 use super::figures::statement;
 use crate::domain::event::{DeadlineStage, EventCategory, EventSource, EventState, ReporterKind};
 use crate::domain::labels::Labelled;
+use crate::domain::resident::{ResidentTag, tag_pattern};
 use crate::domain::service_item::shanghai_day;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::entity::prelude::*;
@@ -340,6 +344,28 @@ pub async fn move_grid(
     Ok(())
 }
 
+/// Adds `n` to the count of each tag in `tags` (as stored: `,A,B,`) under `region`.
+pub async fn count_resident_tags(
+    db: &impl ConnectionTrait,
+    region: Uuid,
+    tags: &str,
+    n: i64,
+) -> Result<(), DbErr> {
+    let mut tags: Vec<&str> = tags.split(',').filter(|t| !t.is_empty()).collect();
+    tags.sort_unstable();
+    tags.dedup();
+    for tag in tags {
+        db.execute_raw(statement(
+            db.get_database_backend(),
+            "INSERT INTO resident_tag_count (region_id, tag, n) VALUES (?, ?, ?) \
+             ON CONFLICT (region_id, tag) DO UPDATE SET n = resident_tag_count.n + excluded.n",
+            vec![region.into(), tag.into(), n.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 const PAGE: u64 = 5_000;
 
 /// Builds the rollups from the events when they were never built (the first start after
@@ -362,7 +388,8 @@ async fn build(db: &DatabaseConnection, force: bool) -> Result<bool, DbErr> {
         // then add their own change on top; a second instance building at the same start waits
         // here and then finds the rollups built.
         txn.execute_unprepared(
-            "LOCK TABLE event_day, event_close, grid_month, figure_rollup_state IN EXCLUSIVE MODE",
+            "LOCK TABLE event_day, event_close, grid_month, resident_tag_count, figure_rollup_state \
+             IN EXCLUSIVE MODE",
         )
         .await?;
     }
@@ -384,6 +411,7 @@ async fn build(db: &DatabaseConnection, force: bool) -> Result<bool, DbErr> {
         "event_day",
         "event_close",
         "grid_month",
+        "resident_tag_count",
         "figure_rollup_state",
     ] {
         txn.execute_unprepared(&format!("DELETE FROM {table}"))
@@ -461,6 +489,16 @@ async fn build(db: &DatabaseConnection, force: bool) -> Result<bool, DbErr> {
             .collect();
         let sql = format!("INSERT INTO grid_month (grid_id, month, reported) VALUES {marks}");
         txn.execute_raw(statement(backend, &sql, values)).await?;
+    }
+    // Residents per region and tag: one grouped statement per tag, as the live count matched them.
+    for tag in ResidentTag::ALL {
+        txn.execute_raw(statement(
+            backend,
+            "INSERT INTO resident_tag_count (region_id, tag, n) \
+             SELECT region_id, ?, COUNT(*) FROM resident WHERE tags LIKE ? GROUP BY region_id",
+            vec![tag.as_str().into(), tag_pattern(*tag).into()],
+        ))
+        .await?;
     }
     txn.execute_raw(statement(
         backend,

@@ -665,6 +665,21 @@ fn merge(
     rows
 }
 
+/// Follow-through of the committees within `within` over `[from, to)` (three grouped
+/// statements), as `follow_through` without the units.
+pub async fn committees_follow_through(
+    db: &impl ConnectionTrait,
+    within: &Scope,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(Uuid, Figures)>, DbErr> {
+    Ok(merge(
+        posted_by(db, Group::Committee, within, from, to).await?,
+        claims_by(db, Group::Committee, within, from, to).await?,
+        committee::figures_by_committee(db, within, shanghai_day(from), shanghai_day(to)).await?,
+    ))
+}
+
 /// Follow-through of the committees within `within` and of the units party to their items or
 /// taking part in their activities, over `[from, to)`: (per committee, per unit). Six grouped
 /// statements, whatever the data size. `from` and `to` begin Asia/Shanghai days; activities
@@ -676,11 +691,7 @@ pub async fn follow_through(
     to: DateTime<Utc>,
 ) -> Result<(Vec<(Uuid, Figures)>, Vec<(Uuid, Figures)>), DbErr> {
     let (first_day, end_day) = (shanghai_day(from), shanghai_day(to));
-    let committees = merge(
-        posted_by(db, Group::Committee, within, from, to).await?,
-        claims_by(db, Group::Committee, within, from, to).await?,
-        committee::figures_by_committee(db, within, first_day, end_day).await?,
-    );
+    let committees = committees_follow_through(db, within, from, to).await?;
     let units = merge(
         posted_by(db, Group::Unit, within, from, to).await?,
         claims_by(db, Group::Unit, within, from, to).await?,

@@ -1031,3 +1031,85 @@ async fn a_grid_moved_takes_its_figures_along() {
     let rebuilt = dashboard(&app, admin, &w.c2, from, to).await;
     assert_eq!(event_blocks(&rebuilt), event_blocks(&c2_later));
 }
+
+/// Residents per tag come from counts kept with every registration and edit (tags replaced, a
+/// move to another grid); a rebuild from the residents gives the same.
+#[tokio::test]
+async fn residents_by_tag_follow_registrations_and_edits() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let worker = w.c1_worker.access.as_str();
+    let create = "mutation($i:CreateResidentInput!){createResident(input:$i){id}}";
+    let mut ids = Vec::new();
+    for (i, tags) in [
+        json!(["ELDERLY_ALONE", "LOW_INCOME"]),
+        json!(["ELDERLY_ALONE"]),
+        json!([]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = app
+            .gql(
+                Some(worker),
+                create,
+                json!({"i": {"regionId": w.g1, "name": format!("居民{i}"),
+                    "idNumber": fake_id("19450302", i as u32 + 1), "tags": tags}}),
+            )
+            .await;
+        assert_ok(&body);
+        ids.push(
+            body["data"]["createResident"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let today = shanghai_day(app.state.now());
+    let tags = |body: &Value| non_zero(&body["data"]["dashboard"]["residentsByTag"]);
+    let admin = w.admin.access.as_str();
+    let d = dashboard(&app, admin, &w.sd1, today, today).await;
+    assert_eq!(
+        tags(&d),
+        BTreeMap::from([
+            ("ELDERLY_ALONE".to_owned(), 2),
+            ("LOW_INCOME".to_owned(), 1)
+        ])
+    );
+    // Tags replaced; another resident moves to c2's grid.
+    let update = "mutation($id:UUID!,$i:UpdateResidentInput!){updateResident(id:$id,input:$i){id}}";
+    let body = app
+        .gql(
+            Some(admin),
+            update,
+            json!({"id": ids[0], "i": {"tags": ["DISABLED"]}}),
+        )
+        .await;
+    assert_ok(&body);
+    let body = app
+        .gql(
+            Some(admin),
+            update,
+            json!({"id": ids[1], "i": {"regionId": w.g2}}),
+        )
+        .await;
+    assert_ok(&body);
+    let sd = tags(&dashboard(&app, admin, &w.sd1, today, today).await);
+    assert_eq!(
+        sd,
+        BTreeMap::from([("DISABLED".to_owned(), 1), ("ELDERLY_ALONE".to_owned(), 1)])
+    );
+    let c1 = tags(&dashboard(&app, admin, &w.c1, today, today).await);
+    assert_eq!(c1, BTreeMap::from([("DISABLED".to_owned(), 1)]));
+    let g2 = tags(&dashboard(&app, admin, &w.g2, today, today).await);
+    assert_eq!(g2, BTreeMap::from([("ELDERLY_ALONE".to_owned(), 1)]));
+    let sd2 = tags(&dashboard(&app, admin, &w.sd2, today, today).await);
+    assert!(sd2.is_empty(), "{sd2:?}");
+    gridhub::store::rollup::rebuild(&app.state.db)
+        .await
+        .expect("rebuild");
+    assert_eq!(
+        tags(&dashboard(&app, admin, &w.sd1, today, today).await),
+        sd
+    );
+}
