@@ -9,7 +9,10 @@ use crate::domain::event::{DeadlineStage, EventCategory, EventState};
 use crate::domain::resident::ResidentTag;
 use crate::store::rollup::{COUNTERS, Counters};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, QueryResult, Statement,
+    TransactionTrait, Value,
+};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -596,7 +599,30 @@ pub struct ExportRow {
 }
 
 /// One page of the cohort, newest first by (reported_at, id) as the list, after `after`.
+///
+/// On PostgreSQL the page is planned for its own cursor (`plan_cache_mode = force_custom_plan`,
+/// for this transaction only): after five executions of a prepared statement PostgreSQL may
+/// switch to a generic plan, which for a whole city guessed a few grids and fetched every event
+/// before the cursor of each grid, then sorted — 4.4 s per page 600,000 rows in, against 10 ms
+/// planned with the cursor.
 pub async fn export_page(
+    db: &DatabaseConnection,
+    cohort: &Cohort,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u64,
+) -> Result<Vec<ExportRow>, DbErr> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return export_page_in(db, cohort, after, limit).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+        .await?;
+    let page = export_page_in(&txn, cohort, after, limit).await?;
+    txn.commit().await?;
+    Ok(page)
+}
+
+async fn export_page_in(
     db: &impl ConnectionTrait,
     cohort: &Cohort,
     after: Option<(DateTime<Utc>, Uuid)>,
