@@ -816,7 +816,6 @@ async fn the_rollups_agree_with_the_events_through_every_step() {
     let worker = w.c1_worker.access.as_str();
     let member = w.g1_member.access.as_str();
     let day0 = shanghai_day(app.state.now());
-    let report = "mutation($i:ReportInput!){reportEvent(input:$i){id}}";
     let mut ids = Vec::new();
     for (i, category) in [
         "SAFETY_HAZARD",
@@ -831,24 +830,7 @@ async fn the_rollups_agree_with_the_events_through_every_step() {
     .enumerate()
     {
         let token = if i % 2 == 0 { member } else { worker };
-        let body = app
-            .gql(
-                Some(token),
-                report,
-                json!({"i": {
-                    "clientId": uuid::Uuid::now_v7(), "category": category, "title": format!("事件{i}"),
-                    "description": "巡查发现", "location": {"lat": 22.76, "lng": 112.96},
-                    "capturedAt": (app.state.now() - Duration::minutes(1)).to_rfc3339(),
-                    "gridId": w.g1}}),
-            )
-            .await;
-        assert_ok(&body);
-        ids.push(
-            body["data"]["reportEvent"]["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        ids.push(report_in(&app, token, &w.g1, &format!("事件{i}"), category).await);
         app.clock.advance(Duration::minutes(7));
     }
     let run = |m: &'static str, extra: &'static str, id: String| {
