@@ -2,6 +2,7 @@
 //! load of a request's principal (account ⋈ region ⋈ session).
 use super::entity::account::{self, Column, Entity};
 use super::entity::{region, session};
+use super::pg_row::PgColumns;
 use super::scope::region_in_scope;
 use crate::access::Scope;
 use crate::domain::page::PageRequest;
@@ -9,11 +10,44 @@ use crate::domain::role::Role;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Order,
+    QueryFilter, QueryResult, Set,
 };
 use uuid::Uuid;
 
 pub use account::Model as AccountRow;
+
+/// The last column of `account` in select order.
+const ACCOUNT_WIDTH: usize = Column::UpdatedAt as usize + 1;
+
+/// An account row read by position on PostgreSQL (see `pg_row`); elsewhere the derived decoder.
+struct Decoded(AccountRow);
+
+impl FromQueryResult for Decoded {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        let Some(c) = PgColumns::of(res, pre, ACCOUNT_WIDTH) else {
+            return AccountRow::from_query_result(res, pre).map(Decoded);
+        };
+        use Column as C;
+        Ok(Decoded(AccountRow {
+            id: c.get(C::Id as usize)?,
+            phone_hash: c.get(C::PhoneHash as usize)?,
+            phone_enc: c.get(C::PhoneEnc as usize)?,
+            name: c.get(C::Name as usize)?,
+            password_hash: c.get(C::PasswordHash as usize)?,
+            role: c.code(C::Role as usize)?,
+            region_id: c.get(C::RegionId as usize)?,
+            disabled_at: c.get(C::DisabledAt as usize)?,
+            failed_logins: c.get(C::FailedLogins as usize)?,
+            last_failed_login_at: c.get(C::LastFailedLoginAt as usize)?,
+            locked_until: c.get(C::LockedUntil as usize)?,
+            created_by: c.get(C::CreatedBy as usize)?,
+            member_unit_id: c.get(C::MemberUnitId as usize)?,
+            created_at: c.get(C::CreatedAt as usize)?,
+            updated_at: c.get(C::UpdatedAt as usize)?,
+        }))
+    }
+}
 
 pub async fn find_by_phone_hashes(
     db: &impl ConnectionTrait,
@@ -60,11 +94,15 @@ pub async fn find_many(
     ids: &[Uuid],
     scope: &Scope,
 ) -> Result<Vec<AccountRow>, DbErr> {
-    Entity::find()
+    Ok(Entity::find()
         .filter(Column::Id.is_in(ids.iter().copied()))
         .filter(region_in_scope(Column::RegionId, scope))
+        .into_model::<Decoded>()
         .all(db)
-        .await
+        .await?
+        .into_iter()
+        .map(|d| d.0)
+        .collect())
 }
 
 #[derive(Debug, Default, Clone)]
@@ -244,4 +282,21 @@ pub async fn load_principal(
         region_path: row.try_get("", "region_path")?,
         member_unit_id: row.try_get("", "member_unit_id")?,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Iterable;
+
+    /// `Decoded` reads each column at its `Column` discriminant: that must be its place in the
+    /// select `Entity::find()` writes.
+    #[test]
+    fn account_columns_are_selected_in_declaration_order() {
+        let columns: Vec<Column> = Column::iter().collect();
+        assert_eq!(columns.len(), ACCOUNT_WIDTH);
+        for (i, c) in columns.into_iter().enumerate() {
+            assert_eq!(c as usize, i);
+        }
+    }
 }

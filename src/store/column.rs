@@ -18,6 +18,13 @@ use crate::domain::service_item::{
 use sea_orm::sea_query::{ArrayType, ColumnType, Nullable, StringLen, ValueType, ValueTypeErr};
 use sea_orm::{ColIdx, DbErr, QueryResult, TryGetError, TryGetable, Value};
 
+/// A domain enum stored as its code.
+pub trait Coded: Sized {
+    /// The enum's name, for the error a code it does not know turns into.
+    const NAME: &'static str;
+    fn from_code(code: &str) -> Option<Self>;
+}
+
 /// The error a stored code the domain does not know turns into.
 pub fn unknown_code(type_name: &str, code: &str) -> DbErr {
     DbErr::Type(format!("unknown {type_name} code {code:?} stored"))
@@ -25,6 +32,13 @@ pub fn unknown_code(type_name: &str, code: &str) -> DbErr {
 
 macro_rules! stored_as_code {
     ($($ty:ident),+ $(,)?) => {$(
+        impl Coded for $ty {
+            const NAME: &'static str = stringify!($ty);
+            fn from_code(code: &str) -> Option<Self> {
+                $ty::parse(code)
+            }
+        }
+
         impl From<$ty> for Value {
             fn from(v: $ty) -> Self {
                 Value::String(Some(v.as_str().to_owned()))

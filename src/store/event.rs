@@ -9,6 +9,7 @@ use super::entity::event_resident::{self, Entity as EventResident};
 use super::entity::event_step::{self, Entity as Step};
 use super::entity::points_ledger::{self, Entity as Ledger};
 use super::entity::region;
+use super::pg_row::PgColumns;
 use super::scope::{path_in_scope, region_in_scope};
 use crate::access::Scope;
 use crate::access::event::EventReach;
@@ -17,7 +18,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -74,15 +75,75 @@ fn reachable_parts(reach: &EventReach) -> Vec<Condition> {
     parts
 }
 
+/// The last column of `event` in select order: a row of the whole model has this many plus one.
+const EVENT_WIDTH: usize = Column::UpdatedAt as usize + 1;
+
+/// An event row read by position on PostgreSQL (see `pg_row`); elsewhere the derived decoder.
+struct Decoded(EventRow);
+
+impl FromQueryResult for Decoded {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        let Some(c) = PgColumns::of(res, pre, EVENT_WIDTH) else {
+            return EventRow::from_query_result(res, pre).map(Decoded);
+        };
+        use Column as C;
+        Ok(Decoded(EventRow {
+            id: c.get(C::Id as usize)?,
+            reporter_account_id: c.get(C::ReporterAccountId as usize)?,
+            reporter_name: c.get(C::ReporterName as usize)?,
+            reporter_kind: c.code(C::ReporterKind as usize)?,
+            reporter_occupation: c.code_opt(C::ReporterOccupation as usize)?,
+            payload_hash: c.get(C::PayloadHash as usize)?,
+            grid_id: c.get(C::GridId as usize)?,
+            category: c.code(C::Category as usize)?,
+            source: c.code(C::Source as usize)?,
+            priority: c.code(C::Priority as usize)?,
+            title: c.get(C::Title as usize)?,
+            description: c.get(C::Description as usize)?,
+            address: c.get(C::Address as usize)?,
+            lat: c.get(C::Lat as usize)?,
+            lng: c.get(C::Lng as usize)?,
+            captured_at: c.get(C::CapturedAt as usize)?,
+            reported_at: c.get(C::ReportedAt as usize)?,
+            state: c.code(C::State as usize)?,
+            resume_state: c.code_opt(C::ResumeState as usize)?,
+            suspended_at: c.get(C::SuspendedAt as usize)?,
+            paused_seconds: c.get(C::PausedSeconds as usize)?,
+            level: c.code(C::Level as usize)?,
+            assigned_unit_id: c.get(C::AssignedUnitId as usize)?,
+            resolution: c.code_opt(C::Resolution as usize)?,
+            satisfaction: c.get(C::Satisfaction as usize)?,
+            duplicate_of_id: c.get(C::DuplicateOfId as usize)?,
+            merged_into_id: c.get(C::MergedIntoId as usize)?,
+            accept_minutes: c.get(C::AcceptMinutes as usize)?,
+            plan_minutes: c.get(C::PlanMinutes as usize)?,
+            close_minutes: c.get(C::CloseMinutes as usize)?,
+            accept_due_at: c.get(C::AcceptDueAt as usize)?,
+            plan_due_at: c.get(C::PlanDueAt as usize)?,
+            close_due_at: c.get(C::CloseDueAt as usize)?,
+            accept_met_at: c.get(C::AcceptMetAt as usize)?,
+            plan_met_at: c.get(C::PlanMetAt as usize)?,
+            close_met_at: c.get(C::CloseMetAt as usize)?,
+            accept_breached_at: c.get(C::AcceptBreachedAt as usize)?,
+            plan_breached_at: c.get(C::PlanBreachedAt as usize)?,
+            close_breached_at: c.get(C::CloseBreachedAt as usize)?,
+            version: c.get(C::Version as usize)?,
+            updated_at: c.get(C::UpdatedAt as usize)?,
+        }))
+    }
+}
+
 pub async fn find(
     db: &impl ConnectionTrait,
     id: Uuid,
     reach: &EventReach,
 ) -> Result<Option<EventRow>, DbErr> {
-    Entity::find_by_id(id)
+    Ok(Entity::find_by_id(id)
         .filter(reachable(reach))
+        .into_model::<Decoded>()
         .one(db)
-        .await
+        .await?
+        .map(|d| d.0))
 }
 
 /// Without any scope: for the service's own checks (idempotent replays, sweeps).
@@ -95,11 +156,15 @@ pub async fn find_many(
     ids: &[Uuid],
     reach: &EventReach,
 ) -> Result<Vec<EventRow>, DbErr> {
-    Entity::find()
+    Ok(Entity::find()
         .filter(Column::Id.is_in(ids.iter().copied()))
         .filter(reachable(reach))
+        .into_model::<Decoded>()
         .all(db)
-        .await
+        .await?
+        .into_iter()
+        .map(|d| d.0)
+        .collect())
 }
 
 #[derive(Debug, Default, Clone)]
@@ -220,11 +285,22 @@ pub async fn list(
         .order_by_desc(Column::ReportedAt)
         .order_by_desc(Column::Id)
         .limit(limit);
-    let parts = reachable_parts(reach);
+    let parts = match &filter.region_path {
+        // Every grid under a region in scope is in scope: the region filter already holds the
+        // reach, and the parts outside the scope (own reports, the unit's) can hold no row.
+        Some(path) if reach.scope().contains_path(path) => vec![Condition::all()],
+        _ => reachable_parts(reach),
+    };
     let several = parts.len() > 1;
     let mut rows = Vec::new();
     for part in parts {
-        rows.extend(query.clone().filter(part).all(db).await?);
+        let part = query
+            .clone()
+            .filter(part)
+            .into_model::<Decoded>()
+            .all(db)
+            .await?;
+        rows.extend(part.into_iter().map(|d| d.0));
     }
     if several {
         // The parts exclude one another: merging is sorting, and no row comes twice.
@@ -551,4 +627,21 @@ pub async fn leaderboard(
         .into_model::<LeaderRow>()
         .all(db)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Iterable;
+
+    /// `Decoded` reads each column at its `Column` discriminant: that must be its place in the
+    /// select `Entity::find()` writes.
+    #[test]
+    fn event_columns_are_selected_in_declaration_order() {
+        let columns: Vec<Column> = Column::iter().collect();
+        assert_eq!(columns.len(), EVENT_WIDTH);
+        for (i, c) in columns.into_iter().enumerate() {
+            assert_eq!(c as usize, i);
+        }
+    }
 }

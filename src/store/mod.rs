@@ -26,6 +26,8 @@ pub mod member_unit;
 pub mod notification;
 /// Keyset pagination shared by every list query.
 pub mod page;
+/// Whole rows read by position from PostgreSQL (events, accounts).
+pub mod pg_row;
 pub mod photo;
 pub mod region;
 pub mod resident;
