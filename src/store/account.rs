@@ -2,7 +2,7 @@
 //! load of a request's principal (account ⋈ region ⋈ session).
 use super::entity::account::{self, Column, Entity};
 use super::entity::{region, session};
-use super::pg_row::PgColumns;
+use super::pg_row::{self, ByPosition, PgColumns};
 use super::scope::region_in_scope;
 use crate::access::Scope;
 use crate::domain::page::PageRequest;
@@ -10,8 +10,7 @@ use crate::domain::role::Role;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Order,
-    QueryFilter, QueryResult, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -20,16 +19,12 @@ pub use account::Model as AccountRow;
 /// The last column of `account` in select order.
 const ACCOUNT_WIDTH: usize = Column::UpdatedAt as usize + 1;
 
-/// An account row read by position on PostgreSQL (see `pg_row`); elsewhere the derived decoder.
-struct Decoded(AccountRow);
+impl ByPosition for AccountRow {
+    const WIDTH: usize = ACCOUNT_WIDTH;
 
-impl FromQueryResult for Decoded {
-    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
-        let Some(c) = PgColumns::of(res, pre, ACCOUNT_WIDTH) else {
-            return AccountRow::from_query_result(res, pre).map(Decoded);
-        };
+    fn read(c: &PgColumns<'_>) -> Result<Self, DbErr> {
         use Column as C;
-        Ok(Decoded(AccountRow {
+        Ok(AccountRow {
             id: c.get(C::Id as usize)?,
             phone_hash: c.get(C::PhoneHash as usize)?,
             phone_enc: c.get(C::PhoneEnc as usize)?,
@@ -45,7 +40,7 @@ impl FromQueryResult for Decoded {
             member_unit_id: c.get(C::MemberUnitId as usize)?,
             created_at: c.get(C::CreatedAt as usize)?,
             updated_at: c.get(C::UpdatedAt as usize)?,
-        }))
+        })
     }
 }
 
@@ -94,15 +89,10 @@ pub async fn find_many(
     ids: &[Uuid],
     scope: &Scope,
 ) -> Result<Vec<AccountRow>, DbErr> {
-    Ok(Entity::find()
+    let query = Entity::find()
         .filter(Column::Id.is_in(ids.iter().copied()))
-        .filter(region_in_scope(Column::RegionId, scope))
-        .into_model::<Decoded>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| d.0)
-        .collect())
+        .filter(region_in_scope(Column::RegionId, scope));
+    pg_row::all(db, query).await
 }
 
 #[derive(Debug, Default, Clone)]
@@ -289,7 +279,7 @@ mod tests {
     use super::*;
     use sea_orm::Iterable;
 
-    /// `Decoded` reads each column at its `Column` discriminant: that must be its place in the
+    /// `ByPosition` reads each column at its `Column` discriminant: that must be its place in the
     /// select `Entity::find()` writes.
     #[test]
     fn account_columns_are_selected_in_declaration_order() {

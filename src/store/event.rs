@@ -9,7 +9,7 @@ use super::entity::event_resident::{self, Entity as EventResident};
 use super::entity::event_step::{self, Entity as Step};
 use super::entity::points_ledger::{self, Entity as Ledger};
 use super::entity::region;
-use super::pg_row::PgColumns;
+use super::pg_row::{self, ByPosition, PgColumns};
 use super::scope::{path_in_scope, region_in_scope};
 use crate::access::Scope;
 use crate::access::event::EventReach;
@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -78,16 +78,12 @@ fn reachable_parts(reach: &EventReach) -> Vec<Condition> {
 /// The last column of `event` in select order: a row of the whole model has this many plus one.
 const EVENT_WIDTH: usize = Column::UpdatedAt as usize + 1;
 
-/// An event row read by position on PostgreSQL (see `pg_row`); elsewhere the derived decoder.
-struct Decoded(EventRow);
+impl ByPosition for EventRow {
+    const WIDTH: usize = EVENT_WIDTH;
 
-impl FromQueryResult for Decoded {
-    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
-        let Some(c) = PgColumns::of(res, pre, EVENT_WIDTH) else {
-            return EventRow::from_query_result(res, pre).map(Decoded);
-        };
+    fn read(c: &PgColumns<'_>) -> Result<Self, DbErr> {
         use Column as C;
-        Ok(Decoded(EventRow {
+        Ok(EventRow {
             id: c.get(C::Id as usize)?,
             reporter_account_id: c.get(C::ReporterAccountId as usize)?,
             reporter_name: c.get(C::ReporterName as usize)?,
@@ -129,7 +125,7 @@ impl FromQueryResult for Decoded {
             close_breached_at: c.get(C::CloseBreachedAt as usize)?,
             version: c.get(C::Version as usize)?,
             updated_at: c.get(C::UpdatedAt as usize)?,
-        }))
+        })
     }
 }
 
@@ -138,12 +134,8 @@ pub async fn find(
     id: Uuid,
     reach: &EventReach,
 ) -> Result<Option<EventRow>, DbErr> {
-    Ok(Entity::find_by_id(id)
-        .filter(reachable(reach))
-        .into_model::<Decoded>()
-        .one(db)
-        .await?
-        .map(|d| d.0))
+    let query = Entity::find_by_id(id).filter(reachable(reach)).limit(1);
+    Ok(pg_row::all(db, query).await?.pop())
 }
 
 /// Without any scope: for the service's own checks (idempotent replays, sweeps).
@@ -156,15 +148,10 @@ pub async fn find_many(
     ids: &[Uuid],
     reach: &EventReach,
 ) -> Result<Vec<EventRow>, DbErr> {
-    Ok(Entity::find()
+    let query = Entity::find()
         .filter(Column::Id.is_in(ids.iter().copied()))
-        .filter(reachable(reach))
-        .into_model::<Decoded>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| d.0)
-        .collect())
+        .filter(reachable(reach));
+    pg_row::all(db, query).await
 }
 
 #[derive(Debug, Default, Clone)]
@@ -294,13 +281,7 @@ pub async fn list(
     let several = parts.len() > 1;
     let mut rows = Vec::new();
     for part in parts {
-        let part = query
-            .clone()
-            .filter(part)
-            .into_model::<Decoded>()
-            .all(db)
-            .await?;
-        rows.extend(part.into_iter().map(|d| d.0));
+        rows.extend(pg_row::all::<EventRow, _>(db, query.clone().filter(part)).await?);
     }
     if several {
         // The parts exclude one another: merging is sorting, and no row comes twice.
@@ -634,7 +615,7 @@ mod tests {
     use super::*;
     use sea_orm::Iterable;
 
-    /// `Decoded` reads each column at its `Column` discriminant: that must be its place in the
+    /// `ByPosition` reads each column at its `Column` discriminant: that must be its place in the
     /// select `Entity::find()` writes.
     #[test]
     fn event_columns_are_selected_in_declaration_order() {

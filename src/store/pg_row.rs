@@ -3,26 +3,54 @@
 //!
 //! sea-orm's derived decoder looks every column up by name (a hash per column) and turns each
 //! NULL into an error carrying the column's name formatted with `Debug` before reading it as
-//! `None`: at city scale that was 27% of a console request's instructions (50 events, most of
-//! whose clock and link columns are NULL). Here each column is read by its position in the
-//! entity's `Column` enum, which is the order `Entity::find()` selects them in, with sqlx's own
-//! type checks; codes become domain enums as `store::column` reads them. Other backends, and
-//! selects that nest the model under a prefix or whose columns are not the model's, keep the
-//! derived decoder.
+//! `None`; sqlx then checks each cell's type against the column's. At city scale that was 27% of
+//! a console request's instructions (50 events, most of whose clock and link columns are NULL).
+//! Here each column is read at its position in the entity's `Column` enum, which is the order
+//! `Entity::find()` selects them in; the columns' types are checked against the model's once per
+//! result (every row of a result has the same columns), on its first row; codes become domain
+//! enums as `store::column` reads them. Other backends, and rows that are not the whole model,
+//! keep the derived decoder.
 use super::column::{Coded, unknown_code};
 use sea_orm::sqlx::postgres::PgRow;
-use sea_orm::sqlx::{Decode, Postgres, Row, Type};
-use sea_orm::{DbErr, QueryResult};
+use sea_orm::sqlx::{Column as _, Decode, Postgres, Row, Type, TypeInfo as _};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, QueryResult, QueryTrait};
+
+/// A model whose whole row can be read by position.
+pub trait ByPosition: FromQueryResult {
+    /// Columns in the model's select.
+    const WIDTH: usize;
+    fn read(columns: &PgColumns<'_>) -> Result<Self, DbErr>;
+}
+
+/// Every row `query` selects: by position on PostgreSQL, else by the derived decoder.
+pub async fn all<M, Q>(db: &impl ConnectionTrait, query: Q) -> Result<Vec<M>, DbErr>
+where
+    M: ByPosition,
+    Q: QueryTrait,
+{
+    let rows = db
+        .query_all_raw(query.build(db.get_database_backend()))
+        .await?;
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| match PgColumns::of(row, M::WIDTH, i == 0) {
+            Some(columns) => M::read(&columns),
+            None => M::from_query_result(row, ""),
+        })
+        .collect()
+}
 
 /// The columns of one PostgreSQL row, read by position.
-pub struct PgColumns<'r>(&'r PgRow);
+pub struct PgColumns<'r> {
+    row: &'r PgRow,
+    /// Check each column's type before reading it (the first row of a result).
+    check: bool,
+}
 
 impl<'r> PgColumns<'r> {
-    /// The row, when it is PostgreSQL's, unprefixed and has exactly `width` columns (a model's
-    /// whole select).
-    pub fn of(res: &'r QueryResult, pre: &str, width: usize) -> Option<Self> {
+    fn of(res: &'r QueryResult, width: usize, check: bool) -> Option<Self> {
         let row = res.try_as_pg_row()?;
-        (pre.is_empty() && row.len() == width).then_some(PgColumns(row))
+        (row.len() == width).then_some(PgColumns { row, check })
     }
 
     /// Column `index` as `T` (`Option<T>` for a nullable one).
@@ -30,9 +58,23 @@ impl<'r> PgColumns<'r> {
     where
         T: Decode<'r, Postgres> + Type<Postgres>,
     {
-        self.0
-            .try_get::<T, usize>(index)
-            .map_err(|e| DbErr::Type(format!("column {index}: {e}")))
+        let failed = |e: &dyn std::fmt::Display| DbErr::Type(format!("column {index}: {e}"));
+        if self.check {
+            let column = self.row.try_column(index).map_err(|e| failed(&e))?;
+            let ty = column.type_info();
+            if !T::compatible(ty) {
+                return Err(failed(&format_args!(
+                    "{} {} cannot be read as {}",
+                    column.name(),
+                    ty.name(),
+                    T::type_info().name()
+                )));
+            }
+        }
+        // The column's type was checked on the result's first row.
+        self.row
+            .try_get_unchecked::<T, usize>(index)
+            .map_err(|e| failed(&e))
     }
 
     /// A code column as its domain enum; a code the domain does not know fails the row.
