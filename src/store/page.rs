@@ -20,14 +20,25 @@ where
     E: EntityTrait,
     C: ColumnTrait,
 {
+    keyset_query(query, key, order, after, page).all(db).await
+}
+
+/// The select `keyset` runs, for callers that read its rows themselves (`pg_row::all`).
+pub fn keyset_query<E, C>(
+    query: Select<E>,
+    key: C,
+    order: Order,
+    after: Option<impl Into<Value>>,
+    page: &PageRequest,
+) -> Select<E>
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+{
     let query = match (after, &order) {
         (None, _) => query,
         (Some(after), Order::Desc) => query.filter(key.lt(after)),
         (Some(after), _) => query.filter(key.gt(after)),
     };
-    query
-        .order_by(key, order)
-        .limit(page.first + 1)
-        .all(db)
-        .await
+    query.order_by(key, order).limit(page.first + 1)
 }

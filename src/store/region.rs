@@ -1,5 +1,6 @@
 //! Region rows: look-ups, scoped lists (tree order), inserts, updates and subtree moves.
 use super::entity::region::{self, Column, Entity};
+use super::pg_row::{self, ByPosition, PgColumns};
 use super::scope::path_in_scope;
 use crate::access::Scope;
 use crate::domain::page::PageRequest;
@@ -12,6 +13,34 @@ use sea_orm::{
 use uuid::Uuid;
 
 pub use region::Model as RegionRow;
+
+/// The last column of the table in select order.
+const REGION_WIDTH: usize = Column::UpdatedAt as usize + 1;
+
+impl ByPosition for RegionRow {
+    const WIDTH: usize = REGION_WIDTH;
+
+    fn read(c: &PgColumns<'_>) -> Result<Self, DbErr> {
+        use Column as C;
+        Ok(RegionRow {
+            id: c.get(C::Id as usize)?,
+            parent_id: c.get(C::ParentId as usize)?,
+            level: c.code(C::Level as usize)?,
+            name: c.get(C::Name as usize)?,
+            code: c.get(C::Code as usize)?,
+            grid_kind: c.code_opt(C::GridKind as usize)?,
+            boundary: c.get(C::Boundary as usize)?,
+            bbox_min_lng: c.get(C::BboxMinLng as usize)?,
+            bbox_min_lat: c.get(C::BboxMinLat as usize)?,
+            bbox_max_lng: c.get(C::BboxMaxLng as usize)?,
+            bbox_max_lat: c.get(C::BboxMaxLat as usize)?,
+            path: c.get(C::Path as usize)?,
+            depth: c.get(C::Depth as usize)?,
+            created_at: c.get(C::CreatedAt as usize)?,
+            updated_at: c.get(C::UpdatedAt as usize)?,
+        })
+    }
+}
 
 pub async fn find(
     db: &impl ConnectionTrait,
@@ -39,10 +68,11 @@ pub async fn find_many_unscoped(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<Vec<RegionRow>, DbErr> {
-    Entity::find()
-        .filter(Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await
+    pg_row::all(
+        db,
+        Entity::find().filter(Column::Id.is_in(ids.iter().copied())),
+    )
+    .await
 }
 
 pub async fn find_many(
@@ -50,11 +80,10 @@ pub async fn find_many(
     ids: &[Uuid],
     scope: &Scope,
 ) -> Result<Vec<RegionRow>, DbErr> {
-    Entity::find()
+    let query = Entity::find()
         .filter(Column::Id.is_in(ids.iter().copied()))
-        .filter(path_in_scope(Column::Path, scope))
-        .all(db)
-        .await
+        .filter(path_in_scope(Column::Path, scope));
+    pg_row::all(db, query).await
 }
 
 pub async fn children_of(
@@ -176,4 +205,21 @@ pub async fn find_child(
         None => Entity::find().filter(Column::ParentId.is_null()),
     };
     query.filter(Column::Name.eq(name)).one(db).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Iterable;
+
+    /// `ByPosition` reads each column at its `Column` discriminant: that must be its place in the
+    /// select `Entity::find()` writes.
+    #[test]
+    fn region_columns_are_selected_in_declaration_order() {
+        let columns: Vec<Column> = Column::iter().collect();
+        assert_eq!(columns.len(), REGION_WIDTH);
+        for (i, c) in columns.into_iter().enumerate() {
+            assert_eq!(c as usize, i);
+        }
+    }
 }

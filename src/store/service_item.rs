@@ -8,6 +8,7 @@ use super::entity::region::{Column as RegionColumn, Entity as RegionEntity};
 use super::entity::service_claim::{self, Column as ClaimColumn, Entity as Claim};
 use super::entity::service_item::{self, Column, Entity};
 use super::entity::service_item_step::{self, Column as StepColumn, Entity as Step};
+use super::pg_row::{self, ByPosition, PgColumns};
 use super::scope::region_in_scope;
 use crate::access::Scope;
 use crate::access::service_item::{Claimant, ItemViewer, Viewer};
@@ -175,6 +176,37 @@ fn claimable(claimant: &Claimant, today: NaiveDate) -> Condition {
     }
 }
 
+/// The last column of the table in select order.
+const ITEM_WIDTH: usize = Column::UpdatedAt as usize + 1;
+
+impl ByPosition for ItemRow {
+    const WIDTH: usize = ITEM_WIDTH;
+
+    fn read(c: &PgColumns<'_>) -> Result<Self, DbErr> {
+        use Column as C;
+        Ok(ItemRow {
+            id: c.get(C::Id as usize)?,
+            direction: c.code(C::Direction as usize)?,
+            kind: c.code(C::Kind as usize)?,
+            category: c.code(C::Category as usize)?,
+            title: c.get(C::Title as usize)?,
+            description: c.get(C::Description as usize)?,
+            capacity: c.get(C::Capacity as usize)?,
+            active_claims: c.get(C::ActiveClaims as usize)?,
+            state: c.code(C::State as usize)?,
+            due_on: c.get(C::DueOn as usize)?,
+            region_id: c.get(C::RegionId as usize)?,
+            posted_by: c.get(C::PostedBy as usize)?,
+            posted_by_unit_id: c.get(C::PostedByUnitId as usize)?,
+            beneficiary_resident_id: c.get(C::BeneficiaryResidentId as usize)?,
+            beneficiary_summary: c.get(C::BeneficiarySummary as usize)?,
+            closed_at: c.get(C::ClosedAt as usize)?,
+            created_at: c.get(C::CreatedAt as usize)?,
+            updated_at: c.get(C::UpdatedAt as usize)?,
+        })
+    }
+}
+
 /// One page, newest first, plus one row to tell whether more follow.
 pub async fn list_items(
     db: &impl ConnectionTrait,
@@ -202,7 +234,8 @@ pub async fn list_items(
     if let Some((claimant, today)) = &filter.claimable {
         query = query.filter(claimable(claimant, *today));
     }
-    super::page::keyset(db, query, Column::Id, Order::Desc, after, page).await
+    let query = super::page::keyset_query(query, Column::Id, Order::Desc, after, page);
+    pg_row::all(db, query).await
 }
 
 pub async fn insert_item(db: &impl ConnectionTrait, row: ItemRow) -> Result<ItemRow, DbErr> {
@@ -698,4 +731,21 @@ pub async fn follow_through(
         committee::figures_by_unit(db, within, first_day, end_day).await?,
     );
     Ok((committees, units))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Iterable;
+
+    /// `ByPosition` reads each column at its `Column` discriminant: that must be its place in the
+    /// select `Entity::find()` writes.
+    #[test]
+    fn service_item_columns_are_selected_in_declaration_order() {
+        let columns: Vec<Column> = Column::iter().collect();
+        assert_eq!(columns.len(), ITEM_WIDTH);
+        for (i, c) in columns.into_iter().enumerate() {
+            assert_eq!(c as usize, i);
+        }
+    }
 }
