@@ -14,7 +14,7 @@ use crate::state::AppState;
 use crate::store::figures::OpenClocks;
 use crate::store::figures::{self as store, Cohort, Dimension};
 use crate::store::region::{self, RegionRow};
-use crate::store::rollup::Counters;
+use crate::store::rollup::{Counters, counter_name, month_key};
 use crate::store::service_item::{self as items, Figures};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use serde_json::json;
@@ -92,14 +92,14 @@ impl DashboardScope {
     }
 }
 
-/// Every value of `T` with its counter `{prefix}_{code}` from the rollup.
+/// Every value of `T` with its counter from the rollup.
 fn counted<T: Labelled>(sums: &Counters, prefix: &str) -> Vec<Count> {
     T::all()
         .iter()
         .map(|v| Count {
             key: v.code(),
             label: v.label(),
-            count: sums.get(&format!("{prefix}_{}", v.code().to_lowercase())),
+            count: sums.of(prefix, v.code()),
         })
         .collect()
 }
@@ -248,9 +248,8 @@ pub async fn deadline_figures(
             .unmet_breached
             .iter()
             .map(|(stage, unmet)| {
-                let code = stage.as_str().to_lowercase();
-                let met = sums.get(&format!("met_{code}"));
-                let breached = sums.get(&format!("late_{code}")) + unmet;
+                let met = sums.of("met", stage.as_str());
+                let breached = sums.of("late", stage.as_str()) + unmet;
                 DeadlineFigures {
                     stage: *stage,
                     met,
@@ -284,52 +283,41 @@ fn on_time_rate(met: i64, breached: i64) -> Option<f64> {
 async fn rolled_up_grid_counts(
     state: &AppState,
     scope: &DashboardScope,
-) -> AppResult<HashMap<Uuid, i64>> {
+) -> AppResult<Vec<(Uuid, i64)>> {
     let Window { from, to } = scope.window;
+    let end = to + Days::new(1);
+    // The whole months are [first_whole, last_whole_ends).
     let first_whole = if from.day() == 1 {
         from
     } else {
         first_of_next_month(from)
     };
-    let after_whole = first_of_next_month(to);
-    let last_whole_ends = if after_whole - Days::new(1) == to {
-        after_whole
+    let last_whole_ends = if end.day() == 1 {
+        end
     } else {
         to.with_day(1).unwrap_or(to)
     };
-    let mut counts: HashMap<Uuid, i64> = HashMap::new();
     let live = |start: NaiveDate, end: NaiveDate| {
         let mut cohort = scope.cohort();
         cohort.start = shanghai_day_start(start);
         cohort.end = shanghai_day_start(end);
         cohort
     };
-    let mut parts = Vec::new();
-    if first_whole < last_whole_ends {
-        let month = |d: NaiveDate| format!("{:04}-{:02}", d.year(), d.month());
-        let last_month = last_whole_ends - Days::new(1);
-        parts.extend(
-            store::rolled_up_grid_counts(
-                &state.db,
-                &scope.within,
-                &month(first_whole),
-                &month(last_month),
-            )
-            .await?,
-        );
-        if from < first_whole {
-            parts.extend(store::grid_counts(&state.db, &live(from, first_whole)).await?);
-        }
-        if last_whole_ends <= to {
-            parts.extend(
-                store::grid_counts(&state.db, &live(last_whole_ends, to + Days::new(1))).await?,
-            );
-        }
-    } else {
-        parts.extend(store::grid_counts(&state.db, &live(from, to + Days::new(1))).await?);
+    if first_whole >= last_whole_ends {
+        return Ok(store::grid_counts(&state.db, &live(from, end)).await?);
     }
-    for (grid, n) in parts {
-        *counts.entry(grid).or_default() += n;
+    let mut counts = store::rolled_up_grid_counts(
+        &state.db,
+        &scope.within,
+        &month_key(first_whole),
+        &month_key(last_whole_ends - Days::new(1)),
+    )
+    .await?;
+    if from < first_whole {
+        counts.extend(store::grid_counts(&state.db, &live(from, first_whole)).await?);
+    }
+    if last_whole_ends < end {
+        counts.extend(store::grid_counts(&state.db, &live(last_whole_ends, end)).await?);
     }
     Ok(counts)
 }
@@ -352,19 +340,19 @@ pub async fn busiest_grids(
     if !(1..=100).contains(&first) {
         return Err(AppError::bad_input("first", "first 须在 1 到 100 之间"));
     }
-    let counts = if scope.rolled_up() {
-        let mut all: Vec<(Uuid, i64)> = rolled_up_grid_counts(state, scope)
-            .await?
-            .into_iter()
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        // Most first, then by id: as the statement's ORDER BY n DESC, grid_id.
-        all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        all.truncate(first as usize);
-        all
+    let parts = if scope.rolled_up() {
+        rolled_up_grid_counts(state, scope).await?
     } else {
-        store::busiest_grids(&state.db, &scope.cohort(), first as u64).await?
+        store::grid_counts(&state.db, &scope.cohort()).await?
     };
+    let mut by_grid: HashMap<Uuid, i64> = HashMap::new();
+    for (grid, n) in parts {
+        *by_grid.entry(grid).or_default() += n;
+    }
+    let mut counts: Vec<(Uuid, i64)> = by_grid.into_iter().filter(|(_, n)| *n > 0).collect();
+    // Most first, then by id.
+    counts.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    counts.truncate(first as usize);
     let ids: Vec<Uuid> = counts.iter().map(|(id, _)| *id).collect();
     let grids: HashMap<Uuid, RegionRow> = region::find_many(&state.db, &ids, &scope.within)
         .await?
@@ -434,7 +422,7 @@ pub async fn daily(state: &AppState, scope: &DashboardScope) -> AppResult<Vec<Da
         let mut breached =
             store::breached_by_due_day(&state.db, &scope.cohort(), scope.now, true).await?;
         for stage in DeadlineStage::ALL {
-            breached.extend(pick(&format!("late_on_{}", stage.as_str().to_lowercase())));
+            breached.extend(pick(&counter_name("late_on", stage.as_str())));
         }
         store::Daily {
             reported: pick("reported"),

@@ -32,7 +32,7 @@ impl Cohort {
     fn condition(&self) -> (String, Vec<Value>) {
         let mut sql = String::from("e.reported_at >= ? AND e.reported_at < ?");
         let mut values: Vec<Value> = vec![self.start.into(), self.end.into()];
-        let (region, region_values) = self.region_condition("e.grid_id");
+        let (region, region_values) = within_condition(&self.within, "e.grid_id");
         sql.push_str(&region);
         values.extend(region_values);
         if let Some(state) = self.state {
@@ -44,11 +44,6 @@ impl Cohort {
             values.push(category.as_str().into());
         }
         (sql, values)
-    }
-
-    /// ` AND {column} IN (the regions under `within`)`, or nothing for the whole tree.
-    fn region_condition(&self, column: &str) -> (String, Vec<Value>) {
-        within_condition(&self.within, column)
     }
 }
 
@@ -141,8 +136,16 @@ fn met(stage: DeadlineStage) -> String {
 fn breached(stage: DeadlineStage) -> String {
     let (due, met) = columns(stage);
     format!(
-        "(({met} IS NOT NULL AND {met} > {due}) OR ({met} IS NULL AND COALESCE(e.suspended_at, ?) > {due}))"
+        "(({met} IS NOT NULL AND {met} > {due}) OR {})",
+        ran_out_unmet(stage)
     )
+}
+
+/// The clock is unmet and past due at `now` (bound as the next `?`), time standing still while
+/// suspended: the part of `breached` that depends on the moment of reading.
+fn ran_out_unmet(stage: DeadlineStage) -> String {
+    let (due, met) = columns(stage);
+    format!("({met} IS NULL AND COALESCE(e.suspended_at, ?) > {due})")
 }
 
 /// Some unmet clock past due at `now` (bound three times), as the list's `overdue` filter.
@@ -231,11 +234,7 @@ pub async fn count_by(
     let (cond, values) = cohort.condition();
     let col = dimension.column();
     let sql = format!("SELECT {col} AS k, COUNT(*) AS n FROM event e WHERE {cond} GROUP BY {col}");
-    rows(db, &sql, values)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("", "k")?, r.try_get("", "n")?)))
-        .collect()
+    keyed_counts(rows(db, &sql, values).await?)
 }
 
 /// The median, in whole seconds, from report to close of the cohort's closed events:
@@ -270,25 +269,6 @@ pub async fn median_close_seconds(
     }
 }
 
-/// The grids with the most events in the cohort: (grid id, count), most first, then by id.
-pub async fn busiest_grids(
-    db: &impl ConnectionTrait,
-    cohort: &Cohort,
-    limit: u64,
-) -> Result<Vec<(Uuid, i64)>, DbErr> {
-    let (cond, mut values) = cohort.condition();
-    values.push((limit as i64).into());
-    let sql = format!(
-        "SELECT e.grid_id AS k, COUNT(*) AS n FROM event e WHERE {cond} GROUP BY e.grid_id \
-         ORDER BY n DESC, e.grid_id LIMIT ?"
-    );
-    rows(db, &sql, values)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("", "k")?, r.try_get("", "n")?)))
-        .collect()
-}
-
 /// Per Asia/Shanghai day of the window: events reported that day (the cohort), events of the
 /// region closed that day, clocks of the region that fell due that day and ran out (met late, or
 /// unmet and past due now).
@@ -308,6 +288,13 @@ async fn per_day(
     let day = day_of(db.get_database_backend(), column);
     let sql = format!("SELECT {day} AS d, COUNT(*) AS n FROM event e WHERE {extra} GROUP BY {day}");
     day_counts(rows(db, &sql, std::mem::take(&mut values)).await?)
+}
+
+/// `(k, n)` rows.
+fn keyed_counts<K: sea_orm::TryGetable>(rows: Vec<QueryResult>) -> Result<Vec<(K, i64)>, DbErr> {
+    rows.iter()
+        .map(|r| Ok((r.try_get("", "k")?, r.try_get("", "n")?)))
+        .collect()
 }
 
 /// `(d, n)` rows with the day as `YYYY-MM-DD` text.
@@ -334,16 +321,13 @@ pub async fn breached_by_due_day(
     unmet_only: bool,
 ) -> Result<Vec<(NaiveDate, i64)>, DbErr> {
     let backend = db.get_database_backend();
-    let (region, region_values) = cohort.region_condition("e.grid_id");
+    let (region, region_values) = within_condition(&cohort.within, "e.grid_id");
     let mut parts = Vec::new();
     let mut values = Vec::new();
     for stage in DeadlineStage::ALL {
-        let (due, met) = columns(*stage);
+        let (due, _) = columns(*stage);
         let ran_out = if unmet_only {
-            format!(
-                "{} AND {met} IS NULL AND COALESCE(e.suspended_at, ?) > {due}",
-                open_states()
-            )
+            format!("{} AND {}", open_states(), ran_out_unmet(*stage))
         } else {
             breached(*stage)
         };
@@ -368,7 +352,7 @@ pub async fn daily(
 ) -> Result<Daily, DbErr> {
     let (cond, values) = cohort.condition();
     let reported = per_day(db, "e.reported_at", &cond, values).await?;
-    let (region, mut closed_values) = cohort.region_condition("e.grid_id");
+    let (region, mut closed_values) = within_condition(&cohort.within, "e.grid_id");
     closed_values.push(cohort.start.into());
     closed_values.push(cohort.end.into());
     let closed = per_day(
@@ -414,12 +398,9 @@ pub async fn open_clocks(
     let mut select = vec![format!("{} AS overdue", sum_if(OVERDUE))];
     let mut values: Vec<Value> = vec![now.into(), now.into(), now.into()];
     for stage in DeadlineStage::ALL {
-        let (due, met) = columns(*stage);
         select.push(format!(
             "{} AS {}",
-            sum_if(&format!(
-                "{met} IS NULL AND COALESCE(e.suspended_at, ?) > {due}"
-            )),
+            sum_if(&ran_out_unmet(*stage)),
             stage.as_str().to_lowercase()
         ));
         values.push(now.into());
@@ -491,7 +472,8 @@ pub async fn rolled_up_median(
     values.push((2 - n % 2).into());
     values.push(((n - 1) / 2).into());
     let sql = format!(
-        "SELECT c.seconds AS s FROM event_close c WHERE c.day >= ? AND c.day <= ?{region}          ORDER BY c.seconds LIMIT ? OFFSET ?"
+        "SELECT c.seconds AS s FROM event_close c WHERE c.day >= ? AND c.day <= ?{region} \
+         ORDER BY c.seconds LIMIT ? OFFSET ?"
     );
     let middle: Vec<i64> = rows(db, &sql, values)
         .await?
@@ -518,13 +500,10 @@ pub async fn rolled_up_grid_counts(
     let mut values: Vec<Value> = vec![from_month.into(), to_month.into()];
     values.extend(region_values);
     let sql = format!(
-        "SELECT m.grid_id AS k, CAST(SUM(m.reported) AS BIGINT) AS n FROM grid_month m          WHERE m.month >= ? AND m.month <= ?{region} GROUP BY m.grid_id"
+        "SELECT m.grid_id AS k, CAST(SUM(m.reported) AS BIGINT) AS n FROM grid_month m \
+         WHERE m.month >= ? AND m.month <= ?{region} GROUP BY m.grid_id"
     );
-    rows(db, &sql, values)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("", "k")?, r.try_get("", "n")?)))
-        .collect()
+    keyed_counts(rows(db, &sql, values).await?)
 }
 
 /// Events per grid in the cohort, from the events (every grid, not only the busiest).
@@ -536,11 +515,7 @@ pub async fn grid_counts(
     let sql = format!(
         "SELECT e.grid_id AS k, COUNT(*) AS n FROM event e WHERE {cond} GROUP BY e.grid_id"
     );
-    rows(db, &sql, values)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("", "k")?, r.try_get("", "n")?)))
-        .collect()
+    keyed_counts(rows(db, &sql, values).await?)
 }
 
 /// Residents under `within` per tag (counts only), from the per-region rollup (one statement).

@@ -20,7 +20,7 @@ use super::event::EventRow;
 use super::figures::statement;
 use crate::domain::event::{DeadlineStage, EventCategory, EventSource, EventState, ReporterKind};
 use crate::domain::labels::Labelled;
-use crate::domain::resident::{ResidentTag, tag_pattern};
+use crate::domain::resident::{ResidentTag, decode_tags, tag_pattern};
 use crate::domain::service_item::shanghai_day;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::entity::prelude::*;
@@ -34,9 +34,7 @@ use std::sync::LazyLock;
 /// The counter columns of `event_day`, in column order.
 pub static COUNTERS: LazyLock<Vec<String>> = LazyLock::new(|| {
     fn named(prefix: &str, codes: impl Iterator<Item = &'static str>) -> Vec<String> {
-        codes
-            .map(|c| format!("{prefix}_{}", c.to_lowercase()))
-            .collect()
+        codes.map(|c| counter_name(prefix, c)).collect()
     }
     let stages = || DeadlineStage::ALL.iter().map(|s| s.as_str());
     let mut names = vec!["reported".to_owned()];
@@ -68,8 +66,18 @@ pub fn position(name: &str) -> usize {
     POSITION[name]
 }
 
+/// The counter column of one enum value (`state_in_progress`, `late_on_close`).
+pub fn counter_name(prefix: &str, code: &str) -> String {
+    format!("{prefix}_{}", code.to_lowercase())
+}
+
 fn counter(prefix: &str, code: &str) -> usize {
-    position(&format!("{prefix}_{}", code.to_lowercase()))
+    position(&counter_name(prefix, code))
+}
+
+/// The `grid_month` key of a day: `YYYY-MM`.
+pub fn month_key(day: NaiveDate) -> String {
+    format!("{:04}-{:02}", day.year(), day.month())
 }
 
 /// Counter values in `COUNTERS` order.
@@ -85,6 +93,11 @@ impl Default for Counters {
 impl Counters {
     pub fn get(&self, name: &str) -> i64 {
         self.0[position(name)]
+    }
+
+    /// The counter of one enum value (see `counter_name`).
+    pub fn of(&self, prefix: &str, code: &str) -> i64 {
+        self.0[counter(prefix, code)]
     }
 
     fn bump(&mut self, at: usize, by: i64) {
@@ -158,10 +171,7 @@ pub fn contribution(e: &EventRow) -> Contribution {
     Contribution {
         days,
         close,
-        grid_month: (
-            e.grid_id,
-            format!("{:04}-{:02}", reported_day.year(), reported_day.month()),
-        ),
+        grid_month: (e.grid_id, month_key(reported_day)),
     }
 }
 
@@ -311,18 +321,11 @@ pub async fn move_grid(
     if from == to {
         return Ok(());
     }
-    use super::entity::event::{Column, Entity};
+    use super::entity::event::Column;
     let mut days: BTreeMap<(Uuid, NaiveDate), Counters> = BTreeMap::new();
     let mut after: Option<Uuid> = None;
     loop {
-        let mut page = Entity::find()
-            .filter(Column::GridId.eq(grid_id))
-            .order_by_asc(Column::Id)
-            .limit(PAGE);
-        if let Some(id) = after {
-            page = page.filter(Column::Id.gt(id));
-        }
-        let rows = page.all(db).await?;
+        let rows = events_after(db, Some(Column::GridId.eq(grid_id)), after).await?;
         let Some(last) = rows.last() else { break };
         after = Some(last.id);
         for row in &rows {
@@ -351,15 +354,15 @@ pub async fn count_resident_tags(
     tags: &str,
     n: i64,
 ) -> Result<(), DbErr> {
-    let mut tags: Vec<&str> = tags.split(',').filter(|t| !t.is_empty()).collect();
-    tags.sort_unstable();
+    let mut tags = decode_tags(tags);
+    tags.sort_unstable_by_key(|t| t.as_str());
     tags.dedup();
     for tag in tags {
         db.execute_raw(statement(
             db.get_database_backend(),
             "INSERT INTO resident_tag_count (region_id, tag, n) VALUES (?, ?, ?) \
              ON CONFLICT (region_id, tag) DO UPDATE SET n = resident_tag_count.n + excluded.n",
-            vec![region.into(), tag.into(), n.into()],
+            vec![region.into(), tag.as_str().into(), n.into()],
         ))
         .await?;
     }
@@ -367,6 +370,23 @@ pub async fn count_resident_tags(
 }
 
 const PAGE: u64 = 5_000;
+
+/// The next `PAGE` events by id after `after`, optionally only those matching `filter`.
+async fn events_after(
+    db: &impl ConnectionTrait,
+    filter: Option<sea_orm::sea_query::SimpleExpr>,
+    after: Option<Uuid>,
+) -> Result<Vec<EventRow>, DbErr> {
+    use super::entity::event::{Column, Entity};
+    let mut page = Entity::find().order_by_asc(Column::Id).limit(PAGE);
+    if let Some(filter) = filter {
+        page = page.filter(filter);
+    }
+    if let Some(id) = after {
+        page = page.filter(Column::Id.gt(id));
+    }
+    page.all(db).await
+}
 
 /// Builds the rollups from the events when they were never built (the first start after
 /// migration 8). Returns whether it built them.
@@ -380,7 +400,6 @@ pub async fn rebuild(db: &DatabaseConnection) -> Result<(), DbErr> {
 }
 
 async fn build(db: &DatabaseConnection, force: bool) -> Result<bool, DbErr> {
-    use super::entity::event::{Column, Entity};
     let backend = db.get_database_backend();
     let txn = db.begin().await?;
     if backend == DatabaseBackend::Postgres {
@@ -430,11 +449,7 @@ async fn build(db: &DatabaseConnection, force: bool) -> Result<bool, DbErr> {
     let mut months: HashMap<(Uuid, String), i64> = HashMap::new();
     let mut after: Option<Uuid> = None;
     loop {
-        let mut page = Entity::find().order_by_asc(Column::Id).limit(PAGE);
-        if let Some(id) = after {
-            page = page.filter(Column::Id.gt(id));
-        }
-        let rows = page.all(&txn).await?;
+        let rows = events_after(&txn, None, after).await?;
         let Some(last) = rows.last() else { break };
         after = Some(last.id);
         let mut closes = Vec::new();
