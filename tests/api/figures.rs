@@ -1095,3 +1095,44 @@ async fn residents_by_tag_follow_registrations_and_edits() {
         sd
     );
 }
+
+/// Reports and steps at the same time in one community and day all land in its rollup row: the
+/// rollup (additive upserts in each writer's transaction) still equals the events.
+#[tokio::test]
+async fn concurrent_reports_and_steps_all_land_in_the_rollup() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let worker = w.c1_worker.access.as_str();
+    let member = w.g1_member.access.as_str();
+    let reports = (0..16).map(|i| {
+        let token = if i % 2 == 0 { member } else { worker };
+        let title = format!("并发{i}");
+        let app = &app;
+        let g1 = w.g1.clone();
+        async move { report_in(app, token, &g1, &title, "SANITATION").await }
+    });
+    let ids = futures_util::future::join_all(reports).await;
+    let accept = "mutation($id:UUID!){acceptEvent(id:$id){state}}";
+    let reject = "mutation($id:UUID!){rejectEvent(id:$id,reason:\"不属实\"){state}}";
+    // Each event gets two steps at once: one wins, the other is refused, never both counted.
+    let steps = ids.iter().flat_map(|id| {
+        [accept, reject].map(|q| {
+            let app = &app;
+            let vars = json!({ "id": id });
+            async move { app.gql(Some(worker), q, vars).await }
+        })
+    });
+    let answers = futures_util::future::join_all(steps).await;
+    let ok = answers.iter().filter(|b| b["errors"].is_null()).count();
+    assert_eq!(ok, ids.len(), "one step wins per event");
+    let today = shanghai_day(app.state.now());
+    let up = dashboard(&app, worker, &w.c1, today, today).await;
+    let live = dashboard(&app, worker, &w.g1, today, today).await;
+    assert_eq!(event_blocks(&up), event_blocks(&live));
+    let by_state = non_zero(&up["data"]["dashboard"]["events"]["byState"]);
+    assert_eq!(by_state.values().sum::<i64>(), 16, "{by_state:?}");
+    assert!(
+        by_state.keys().all(|k| k == "ACCEPTED" || k == "REJECTED"),
+        "{by_state:?}"
+    );
+}
