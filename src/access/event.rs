@@ -17,6 +17,7 @@ pub struct EventReach {
     scope: Scope,
     account_id: Uuid,
     member_unit_id: Option<Uuid>,
+    few_grids: bool,
 }
 
 impl EventReach {
@@ -25,6 +26,7 @@ impl EventReach {
             scope: principal.scope.clone(),
             account_id: principal.account_id,
             member_unit_id: principal.member_unit_id,
+            few_grids: matches!(principal.role, Role::GridMember | Role::CommunityWorker),
         }
     }
 
@@ -34,6 +36,7 @@ impl EventReach {
             scope: Scope::nothing(),
             account_id: Uuid::nil(),
             member_unit_id: None,
+            few_grids: true,
         }
     }
 
@@ -47,6 +50,13 @@ impl EventReach {
 
     pub fn member_unit_id(&self) -> Option<Uuid> {
         self.member_unit_id
+    }
+
+    /// The scope holds a few dozen grids at most (a grid member's grids, a community): a list
+    /// reads each grid's newest events through the grid's index instead of walking the city's
+    /// events by time.
+    pub fn few_grids(&self) -> bool {
+        self.few_grids
     }
 
     /// The store's filter, for one row already in hand whose grid lies at `grid_path`: its grid

@@ -40,6 +40,26 @@ where
         .collect()
 }
 
+/// Every row of a PostgreSQL statement selecting `width` columns, each read by `read`. For
+/// selects of some of a model's columns, which only PostgreSQL reads by position.
+pub async fn all_read<M>(
+    db: &impl ConnectionTrait,
+    statement: sea_orm::Statement,
+    width: usize,
+    read: impl Fn(&PgColumns<'_>) -> Result<M, DbErr>,
+) -> Result<Vec<M>, DbErr> {
+    let rows = db.query_all_raw(statement).await?;
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| match PgColumns::of(row, width, i == 0) {
+            Some(columns) => read(&columns),
+            None => Err(DbErr::Type(format!(
+                "expected a PostgreSQL row of {width} columns"
+            ))),
+        })
+        .collect()
+}
+
 /// The columns of one PostgreSQL row, read by position.
 pub struct PgColumns<'r> {
     row: &'r PgRow,

@@ -74,6 +74,7 @@ impl EventQuery {
         let region_id = f.region_id;
         let filter = EventFilter {
             region_path: None,
+            region_few_grids: false,
             grid_id: f.grid_id,
             states: distinct(f.states),
             category: f.category,
@@ -87,8 +88,24 @@ impl EventQuery {
             reported_to: f.to,
             text_pattern,
         };
-        let rows =
-            service::list(state(ctx), actor, filter, region_id, page.first + 1, after).await?;
+        // Only the columns the selected fields read.
+        let look = ctx.look_ahead();
+        let nodes = look.field("edges").field("node").selection_fields();
+        let nodes: Vec<_> = nodes
+            .into_iter()
+            .chain(look.field("nodes").selection_fields())
+            .collect();
+        let columns = super::types::columns_for(nodes.iter().flat_map(|node| node.selection_set()));
+        let rows = service::list(
+            state(ctx),
+            actor,
+            filter,
+            region_id,
+            page.first + 1,
+            after,
+            columns,
+        )
+        .await?;
         Ok(connection(rows, &page, event_cursor, Event))
     }
 

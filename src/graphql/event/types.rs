@@ -13,8 +13,8 @@ use crate::graphql::photo::Photo;
 use crate::graphql::region::Region;
 use crate::graphql::resident::Resident;
 use crate::graphql::{actor, state};
-use crate::store::event::{DeadlineRuleRow, EventRow, StepRow};
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Upload};
+use crate::store::event::{DeadlineRuleRow, EventColumn, EventColumns, EventRow, StepRow};
+use async_graphql::{Context, InputObject, Object, Result, SelectionField, SimpleObject, Upload};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -37,6 +37,62 @@ pub struct Deadline {
 }
 
 pub struct Event(pub EventRow);
+
+/// The columns behind the clocks (`deadlines`, `overdue`).
+const CLOCK_COLUMNS: [EventColumn; 13] = [
+    EventColumn::AcceptDueAt,
+    EventColumn::PlanDueAt,
+    EventColumn::CloseDueAt,
+    EventColumn::AcceptMetAt,
+    EventColumn::PlanMetAt,
+    EventColumn::CloseMetAt,
+    EventColumn::AcceptBreachedAt,
+    EventColumn::PlanBreachedAt,
+    EventColumn::CloseBreachedAt,
+    EventColumn::AcceptMinutes,
+    EventColumn::PlanMinutes,
+    EventColumn::CloseMinutes,
+    EventColumn::SuspendedAt,
+];
+
+/// The columns a selection of `Event` fields reads (look-ahead for lists). Each field below is
+/// answered from these columns only; a field not named here takes the whole row.
+pub fn columns_for<'a>(fields: impl IntoIterator<Item = SelectionField<'a>>) -> EventColumns {
+    use EventColumn as C;
+    let mut columns = EventColumns::KEYS;
+    for field in fields {
+        let needs: &[EventColumn] = match field.name() {
+            "__typename" => &[],
+            "id" | "photos" | "timeline" | "relatedResidents" => &[C::Id],
+            "category" => &[C::Category],
+            "source" => &[C::Source],
+            "priority" => &[C::Priority],
+            "title" => &[C::Title],
+            "description" => &[C::Description],
+            "location" => &[C::Lat, C::Lng, C::Address],
+            "capturedAt" => &[C::CapturedAt],
+            "reportedAt" => &[C::ReportedAt],
+            "updatedAt" => &[C::UpdatedAt],
+            "state" => &[C::State],
+            "level" => &[C::Level],
+            "resolution" => &[C::Resolution],
+            "satisfaction" => &[C::Satisfaction],
+            "suspendedAt" => &[C::SuspendedAt],
+            "pausedSeconds" => &[C::PausedSeconds],
+            "reporterName" => &[C::ReporterName],
+            "reporterKind" => &[C::ReporterKind],
+            "reporter" => &[C::ReporterAccountId],
+            "grid" => &[C::GridId],
+            "assignedUnit" => &[C::AssignedUnitId],
+            "duplicateOf" => &[C::DuplicateOfId],
+            "mergedInto" => &[C::MergedIntoId],
+            "deadlines" | "overdue" => &CLOCK_COLUMNS,
+            _ => return EventColumns::ALL,
+        };
+        columns = columns.with(needs);
+    }
+    columns
+}
 
 impl Event {
     fn deadlines_at(&self, now: DateTime<Utc>) -> Vec<Deadline> {

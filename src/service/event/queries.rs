@@ -3,9 +3,10 @@
 use crate::access::event::EventReach;
 use crate::access::{Actor, Principal};
 use crate::domain::event as rules;
+use crate::domain::region::RegionLevel;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::event::{self as store, EventFilter, EventRow};
+use crate::store::event::{self as store, EventColumns, EventFilter, EventRow};
 use crate::store::region;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
@@ -42,12 +43,17 @@ pub async fn list(
     region_id: Option<Uuid>,
     limit: u64,
     after: Option<(DateTime<Utc>, Uuid)>,
+    columns: EventColumns,
 ) -> AppResult<Vec<EventRow>> {
     if let Some(id) = region_id {
         let region = region::find(&state.db, id, &actor.principal.scope)
             .await?
             .ok_or_else(|| AppError::bad_input("filter.regionId", "区域不存在或不在您的范围内"))?;
         filter.region_path = Some(region.path);
+        filter.region_few_grids = matches!(
+            region.level,
+            RegionLevel::Community | RegionLevel::Grid | RegionLevel::Compound
+        );
     }
     Ok(store::list(
         &state.db,
@@ -56,6 +62,7 @@ pub async fn list(
         state.now(),
         limit,
         after,
+        columns,
     )
     .await?)
 }
