@@ -3,6 +3,7 @@
 use super::types::{DeadlineRule, Event, EventFilterInput, LeaderboardEntry, PossibleDuplicate};
 use crate::domain::page::PageRequest;
 use crate::error::AppError;
+use crate::graphql::loaders::Loaders;
 use crate::graphql::page::{connection, connection_cost};
 use crate::graphql::{actor, state};
 use crate::service::event as service;
@@ -96,6 +97,12 @@ impl EventQuery {
             .chain(look.field("nodes").selection_fields())
             .collect();
         let columns = super::types::columns_for(nodes.iter().flat_map(|node| node.selection_set()));
+        let asks = |field: &str| {
+            nodes
+                .iter()
+                .any(|node| node.selection_set().any(|f| f.name() == field))
+        };
+        let (grids, reporters, units) = (asks("grid"), asks("reporter"), asks("assignedUnit"));
         let rows = service::list(
             state(ctx),
             actor,
@@ -106,6 +113,21 @@ impl EventQuery {
             columns,
         )
         .await?;
+        // The page's grids, reporters and units, each kind in one statement.
+        let pick = |wanted: bool, key: fn(&EventRow) -> Option<Uuid>| {
+            if wanted {
+                rows.iter().filter_map(key).collect()
+            } else {
+                Vec::new()
+            }
+        };
+        ctx.data_unchecked::<Loaders>()
+            .read_ahead(
+                pick(grids, |r| Some(r.grid_id)),
+                pick(reporters, |r| Some(r.reporter_account_id)),
+                pick(units, |r| r.assigned_unit_id),
+            )
+            .await?;
         Ok(connection(rows, &page, event_cursor, Event))
     }
 

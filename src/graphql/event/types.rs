@@ -211,19 +211,14 @@ impl Event {
     async fn reporter(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
         let loaders = ctx.data_unchecked::<Loaders>();
         Ok(loaders
-            .account_by_id
-            .load_one(self.0.reporter_account_id)
+            .account(self.0.reporter_account_id)
             .await?
             .map(Account::from))
     }
     /// The grid, when it is in your scope (a unit liaison sees the address instead).
     async fn grid(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         let loaders = ctx.data_unchecked::<Loaders>();
-        Ok(loaders
-            .region_by_id
-            .load_one(self.0.grid_id)
-            .await?
-            .map(Region::from))
+        Ok(loaders.region(self.0.grid_id).await?.map(Region::from))
     }
     /// The member unit the event is dispatched to.
     async fn assigned_unit(&self, ctx: &Context<'_>) -> Result<Option<MemberUnit>> {
@@ -231,11 +226,7 @@ impl Event {
             return Ok(None);
         };
         let loaders = ctx.data_unchecked::<Loaders>();
-        Ok(loaders
-            .member_unit_by_id
-            .load_one(id)
-            .await?
-            .map(MemberUnit::from))
+        Ok(loaders.member_unit(id).await?.map(MemberUnit::from))
     }
     /// For a rejected duplicate: the original.
     async fn duplicate_of(&self, ctx: &Context<'_>) -> Result<Option<Event>> {

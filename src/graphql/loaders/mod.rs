@@ -243,6 +243,64 @@ impl Loader<Uuid> for ResidentsByEvent {
     }
 }
 
+/// Rows a list read for the nested fields of its whole page at once, before they resolve: a
+/// nested field of a page finds its row here instead of going through a loader (whose batch
+/// a page of 50 split in two under load, and whose per-key bookkeeping cost more than the
+/// look-up). A key read and not found (outside the caller's scope) holds `None`.
+pub struct ReadAhead<V>(std::sync::Mutex<HashMap<Uuid, Option<V>>>);
+
+impl<V: Clone> Default for ReadAhead<V> {
+    fn default() -> Self {
+        ReadAhead(std::sync::Mutex::new(HashMap::new()))
+    }
+}
+
+impl<V: Clone> ReadAhead<V> {
+    fn get(&self, key: Uuid) -> Option<Option<V>> {
+        self.0.lock().ok()?.get(&key).cloned()
+    }
+
+    /// Reads every key not read yet in one statement of `loader` (no batching delay).
+    async fn read<L>(
+        &self,
+        loader: &DataLoader<L>,
+        keys: impl IntoIterator<Item = Uuid>,
+    ) -> Result<()>
+    where
+        L: Loader<Uuid, Value = V, Error = LoadError>,
+    {
+        let mut wanted: Vec<Uuid> = {
+            let Ok(held) = self.0.lock() else {
+                return Ok(());
+            };
+            keys.into_iter().filter(|k| !held.contains_key(k)).collect()
+        };
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let mut found = loader.loader().load(&wanted).await?;
+        if let Ok(mut held) = self.0.lock() {
+            for key in wanted {
+                held.insert(key, found.remove(&key));
+            }
+        }
+        Ok(())
+    }
+
+    /// The row of `key`: read ahead, else through `loader`.
+    async fn load<L>(&self, loader: &DataLoader<L>, key: Uuid) -> Result<Option<V>>
+    where
+        L: Loader<Uuid, Value = V, Error = LoadError>,
+    {
+        match self.get(key) {
+            Some(row) => Ok(row),
+            None => Ok(loader.load_one(key).await?),
+        }
+    }
+}
+
 /// All loaders of one request.
 pub struct Loaders {
     pub region_by_id: DataLoader<RegionById>,
@@ -257,6 +315,9 @@ pub struct Loaders {
     pub step_photos: DataLoader<PhotosByOwner>,
     pub residents_by_event: DataLoader<ResidentsByEvent>,
     pub committee_activities: CommitteeActivityLoaders,
+    regions_ahead: ReadAhead<RegionRow>,
+    accounts_ahead: ReadAhead<AccountRow>,
+    units_ahead: ReadAhead<MemberUnitRow>,
     db: DatabaseConnection,
     delay: Duration,
     /// Built on first use: what the caller may see of service items depends on the caller's
@@ -337,10 +398,44 @@ impl Loaders {
                 delay,
             ),
             committee_activities: CommitteeActivityLoaders::new(db, delay),
+            regions_ahead: ReadAhead::default(),
+            accounts_ahead: ReadAhead::default(),
+            units_ahead: ReadAhead::default(),
             db: db.clone(),
             delay,
             service_items: OnceCell::new(),
         }
+    }
+
+    /// A region in the caller's scope.
+    pub async fn region(&self, id: Uuid) -> Result<Option<RegionRow>> {
+        self.regions_ahead.load(&self.region_by_id, id).await
+    }
+
+    /// An account in the caller's scope.
+    pub async fn account(&self, id: Uuid) -> Result<Option<AccountRow>> {
+        self.accounts_ahead.load(&self.account_by_id, id).await
+    }
+
+    /// A member unit the caller may see.
+    pub async fn member_unit(&self, id: Uuid) -> Result<Option<MemberUnitRow>> {
+        self.units_ahead.load(&self.member_unit_by_id, id).await
+    }
+
+    /// Reads the regions, accounts and units a page's nested fields will ask for, each kind in
+    /// one statement, side by side.
+    pub async fn read_ahead(
+        &self,
+        regions: Vec<Uuid>,
+        accounts: Vec<Uuid>,
+        units: Vec<Uuid>,
+    ) -> Result<()> {
+        futures_util::try_join!(
+            self.regions_ahead.read(&self.region_by_id, regions),
+            self.accounts_ahead.read(&self.account_by_id, accounts),
+            self.units_ahead.read(&self.member_unit_by_id, units),
+        )?;
+        Ok(())
     }
 
     /// The service-item loaders, bound to what the caller may see of service items.
