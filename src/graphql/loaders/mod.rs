@@ -4,6 +4,7 @@
 use crate::access::Scope;
 use crate::access::event::EventReach;
 use crate::access::resident::ResidentReach;
+use crate::access::service_item::ItemViewer;
 use crate::error::AppError;
 use crate::graphql::{actor, state};
 use crate::store::account::{self, AccountRow};
@@ -323,6 +324,7 @@ pub struct Loaders {
     /// Built on first use: what the caller may see of service items depends on the caller's
     /// unit committees, which takes a query to learn, and most requests never touch them.
     service_items: OnceCell<Arc<ServiceItemLoaders>>,
+    item_viewer: OnceCell<ItemViewer>,
 }
 
 impl Loaders {
@@ -404,6 +406,7 @@ impl Loaders {
             db: db.clone(),
             delay,
             service_items: OnceCell::new(),
+            item_viewer: OnceCell::new(),
         }
     }
 
@@ -444,15 +447,25 @@ impl Loaders {
             .service_items
             .get_or_try_init(|| async {
                 let me = &actor(ctx)?.principal;
-                let viewer = crate::service::service_item::viewer(state(ctx), me).await?;
-                Ok::<_, AppError>(Arc::new(ServiceItemLoaders::new(
+                Ok::<_, async_graphql::Error>(Arc::new(ServiceItemLoaders::new(
                     &self.db,
                     self.delay,
-                    viewer,
+                    self.item_viewer(ctx).await?.clone(),
                     ResidentReach::beneficiaries(me),
                 )))
             })
             .await?;
         Ok(built.clone())
+    }
+
+    /// What the caller may see of service items, learnt once per request.
+    pub async fn item_viewer(&self, ctx: &Context<'_>) -> Result<&ItemViewer> {
+        Ok(self
+            .item_viewer
+            .get_or_try_init(|| async {
+                let me = &actor(ctx)?.principal;
+                Ok::<_, AppError>(crate::service::service_item::viewer(state(ctx), me).await?)
+            })
+            .await?)
     }
 }

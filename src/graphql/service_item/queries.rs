@@ -6,6 +6,7 @@ use crate::domain::page::PageRequest;
 use crate::domain::service_item::{
     ServiceCategory, ServiceDirection, ServiceItemKind, ServiceItemState,
 };
+use crate::graphql::loaders::Loaders;
 use crate::graphql::page::{connection, connection_cost};
 use crate::graphql::region::Region;
 use crate::graphql::{actor, state};
@@ -54,9 +55,15 @@ impl ServiceQuery {
             state,
             claimable_by_me: claimable_by_me.unwrap_or(false),
         };
-        let rows =
-            service::list_service_items(crate::graphql::state(ctx), actor(ctx)?, query, &page)
-                .await?;
+        let viewer = ctx.data_unchecked::<Loaders>().item_viewer(ctx).await?;
+        let rows = service::list_service_items(
+            crate::graphql::state(ctx),
+            actor(ctx)?,
+            viewer,
+            query,
+            &page,
+        )
+        .await?;
         Ok(connection(
             rows,
             &page,

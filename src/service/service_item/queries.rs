@@ -1,7 +1,7 @@
 //! Reads: the `serviceItems` list, one item or claim, and whether a caller may see an item or a
 //! claim (for their photos).
 use super::{today, viewer, visible_item};
-use crate::access::service_item::{self as access, Viewer};
+use crate::access::service_item::{self as access, ItemViewer, Viewer};
 use crate::access::{Actor, Principal};
 use crate::domain::page::PageRequest;
 use crate::domain::service_item::{
@@ -23,14 +23,15 @@ pub struct ItemQuery {
     pub claimable_by_me: bool,
 }
 
+/// The list, for a caller whose `viewer` the request already learnt (`viewer`).
 pub async fn list_service_items(
     state: &AppState,
     actor: &Actor,
+    viewer: &ItemViewer,
     query: ItemQuery,
     page: &PageRequest,
 ) -> AppResult<Vec<ItemRow>> {
     let me = &actor.principal;
-    let viewer = viewer(state, me).await?;
     let staff = matches!(viewer.kind(), Viewer::Staff { .. } | Viewer::All);
     let within = crate::service::region::narrowing(state, me, query.region_id, staff).await?;
     let filter = ItemFilter {
@@ -41,9 +42,9 @@ pub async fn list_service_items(
         state: query.state,
         claimable: query
             .claimable_by_me
-            .then(|| (access::claimant(me, &viewer), today(state))),
+            .then(|| (access::claimant(me, viewer), today(state))),
     };
-    Ok(store::list_items(&state.db, &viewer, &filter, page, page.after_id()?).await?)
+    Ok(store::list_items(&state.db, viewer, &filter, page, page.after_id()?).await?)
 }
 
 pub async fn find_service_item(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ItemRow> {
