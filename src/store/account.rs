@@ -79,7 +79,7 @@ pub async fn find_many_unscoped(
     ids: &[Uuid],
 ) -> Result<Vec<AccountRow>, DbErr> {
     Entity::find()
-        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(super::ids_in(db.get_database_backend(), Column::Id, ids))
         .all(db)
         .await
 }
@@ -90,7 +90,7 @@ pub async fn find_many(
     scope: &Scope,
 ) -> Result<Vec<AccountRow>, DbErr> {
     let query = Entity::find()
-        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(super::ids_in(db.get_database_backend(), Column::Id, ids))
         .filter(region_in_scope(Column::RegionId, scope));
     pg_row::all(db, query).await
 }

@@ -57,7 +57,7 @@ pub async fn find_many_unscoped(
     ids: &[Uuid],
 ) -> Result<Vec<MemberUnitRow>, DbErr> {
     Entity::find()
-        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(super::ids_in(db.get_database_backend(), Column::Id, ids))
         .all(db)
         .await
 }
@@ -68,7 +68,7 @@ pub async fn find_many(
     scope: &Scope,
 ) -> Result<Vec<MemberUnitRow>, DbErr> {
     Entity::find()
-        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(super::ids_in(db.get_database_backend(), Column::Id, ids))
         .filter(visible(scope))
         .all(db)
         .await

@@ -23,7 +23,11 @@ pub async fn of_owners(
 ) -> Result<Vec<PhotoRow>, DbErr> {
     Entity::find()
         .filter(Column::OwnerKind.eq(kind))
-        .filter(Column::OwnerId.is_in(owner_ids.iter().copied()))
+        .filter(super::ids_in(
+            db.get_database_backend(),
+            Column::OwnerId,
+            owner_ids,
+        ))
         .order_by_asc(Column::OwnerId)
         .order_by_asc(Column::Position)
         .all(db)

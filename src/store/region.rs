@@ -70,7 +70,7 @@ pub async fn find_many_unscoped(
 ) -> Result<Vec<RegionRow>, DbErr> {
     pg_row::all(
         db,
-        Entity::find().filter(Column::Id.is_in(ids.iter().copied())),
+        Entity::find().filter(super::ids_in(db.get_database_backend(), Column::Id, ids)),
     )
     .await
 }
@@ -81,7 +81,7 @@ pub async fn find_many(
     scope: &Scope,
 ) -> Result<Vec<RegionRow>, DbErr> {
     let query = Entity::find()
-        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(super::ids_in(db.get_database_backend(), Column::Id, ids))
         .filter(path_in_scope(Column::Path, scope));
     pg_row::all(db, query).await
 }

@@ -110,7 +110,7 @@ pub async fn find_items(
     viewer: &ItemViewer,
 ) -> Result<Vec<ItemRow>, DbErr> {
     Entity::find()
-        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(super::ids_in(db.get_database_backend(), Column::Id, ids))
         .filter(item_visible(viewer))
         .all(db)
         .await
@@ -440,7 +440,11 @@ pub async fn claims_of_items(
     viewer: &ItemViewer,
 ) -> Result<Vec<ClaimRow>, DbErr> {
     Claim::find()
-        .filter(ClaimColumn::ItemId.is_in(item_ids.iter().copied()))
+        .filter(super::ids_in(
+            db.get_database_backend(),
+            ClaimColumn::ItemId,
+            item_ids,
+        ))
         .filter(claim_visible(viewer))
         .order_by_asc(ClaimColumn::Id)
         .all(db)
@@ -460,7 +464,11 @@ pub async fn steps_of_items(
         .cond_where(claim_visible(viewer))
         .to_owned();
     Step::find()
-        .filter(StepColumn::ItemId.is_in(item_ids.iter().copied()))
+        .filter(super::ids_in(
+            db.get_database_backend(),
+            StepColumn::ItemId,
+            item_ids,
+        ))
         .filter(
             Condition::any()
                 .add(StepColumn::ClaimId.is_null())
