@@ -183,6 +183,7 @@ mod tests {
             scope: Scope::under(vec!["/c/a/".into()]),
             account_id: me,
             member_unit_id: None,
+            few_grids: true,
         };
         assert!(worker.reaches("/c/a/g/", other, None));
         assert!(!worker.reaches("/c/b/g/", other, None));
@@ -194,6 +195,7 @@ mod tests {
             scope: Scope::nothing(),
             account_id: me,
             member_unit_id: Some(unit),
+            few_grids: false,
         };
         assert!(liaison.reaches("/c/b/g/", other, Some(unit)));
         assert!(!liaison.reaches("/c/b/g/", other, Some(other)));

@@ -399,7 +399,7 @@ pub async fn list(
                         JoinType::InnerJoin,
                         page(of_grid),
                         rows.clone(),
-                        Expr::value(true),
+                        Expr::cust("TRUE"),
                     )
                     .order_by((rows.clone(), Column::ReportedAt), Order::Desc)
                     .order_by((rows, Column::Id), Order::Desc)

@@ -1390,3 +1390,153 @@ async fn lists_merge_what_is_reached_by_unit_by_scope_and_by_report_in_order() {
     // Of the moved grid it keeps only its own reports (交错 0 and 2); the member's are in g1.
     assert_eq!(titles, expected);
 }
+
+#[tokio::test]
+async fn a_list_answers_every_field_as_the_event_itself_does_whatever_else_it_asks() {
+    // A list reads only the columns its selected fields need: each field, asked alone or with
+    // the others, must come out exactly as `event(id)` (whole row) gives it, for events in
+    // every state, and an event reached twice (in scope and reported by the caller) comes once.
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let (member, worker) = (&w.g1_member.access, &w.c1_worker.access);
+    let mut ids = Vec::new();
+    for (i, token) in [member, member, worker, member, member, worker]
+        .iter()
+        .enumerate()
+    {
+        let event = reported(&app, token, report_input(&app, &w.g1, &format!("字段 {i}"))).await;
+        ids.push(event["id"].as_str().unwrap().to_owned());
+        app.clock.advance(Duration::minutes(1));
+    }
+    acted(&app, worker, "acceptEvent", &ids[0], json!({})).await;
+    acted(
+        &app,
+        worker,
+        "dispatchEvent",
+        &ids[0],
+        json!({"unitId": w.unit_id}),
+    )
+    .await;
+    acted(
+        &app,
+        worker,
+        "rejectEvent",
+        &ids[1],
+        json!({"reason": "重复上报"}),
+    )
+    .await;
+    acted(&app, worker, "acceptEvent", &ids[3], json!({})).await;
+    acted(
+        &app,
+        member,
+        "resolveEvent",
+        &ids[3],
+        json!({"result": "已现场处理", "resolution": "ON_SITE"}),
+    )
+    .await;
+    acted(
+        &app,
+        worker,
+        "closeEvent",
+        &ids[3],
+        json!({"satisfaction": 4}),
+    )
+    .await;
+    acted(&app, worker, "acceptEvent", &ids[4], json!({})).await;
+    acted(
+        &app,
+        worker,
+        "suspendEvent",
+        &ids[4],
+        json!({"reason": "等待产权单位答复"}),
+    )
+    .await;
+    // Two hours on: the unaccepted ones are late.
+    app.clock.advance(Duration::hours(2));
+    let fields = [
+        "id",
+        "category",
+        "source",
+        "priority",
+        "title",
+        "description",
+        "location{lat lng address}",
+        "capturedAt",
+        "reportedAt",
+        "updatedAt",
+        "state",
+        "level",
+        "resolution",
+        "satisfaction",
+        "suspendedAt",
+        "pausedSeconds",
+        "reporterName",
+        "reporterKind",
+        "reporter{id name}",
+        "grid{id name}",
+        "assignedUnit{id name}",
+        "duplicateOf{id}",
+        "mergedInto{id}",
+        "photos{id}",
+        "timeline{action toState}",
+        "deadlines{stage dueAt metAt breachedAt status}",
+        "overdue",
+        "relatedResidents{id}",
+        "__typename",
+    ];
+    let all = fields.join(" ");
+    for token in [worker, member] {
+        let mut whole = std::collections::HashMap::new();
+        for id in &ids {
+            let body = app
+                .gql(
+                    Some(token),
+                    &format!("query($id:UUID!){{event(id:$id){{{all}}}}}"),
+                    json!({"id": id}),
+                )
+                .await;
+            if error_code(&body) == Some("NOT_FOUND") {
+                continue;
+            }
+            assert_ok(&body);
+            whole.insert(id.clone(), body["data"]["event"].clone());
+        }
+        assert!(whole.len() >= 5, "{token}: {whole:?}");
+        for asked in fields.iter().map(|f| f.to_string()).chain([all.clone()]) {
+            let body = app
+                .gql(
+                    Some(token),
+                    &format!("{{events(first:50){{edges{{node{{id {asked}}}}} nodes{{id}}}}}}"),
+                    json!({}),
+                )
+                .await;
+            assert_ok(&body);
+            let nodes = body["data"]["events"]["edges"].as_array().unwrap();
+            let listed: Vec<&str> = nodes
+                .iter()
+                .map(|e| e["node"]["id"].as_str().unwrap())
+                .collect();
+            let mut distinct = listed.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(
+                distinct.len(),
+                listed.len(),
+                "an event came twice: {listed:?}"
+            );
+            assert_eq!(listed.len(), whole.len(), "{asked}: {listed:?}");
+            for edge in nodes {
+                let node = &edge["node"];
+                let event = &whole[node["id"].as_str().unwrap()];
+                let keys: Vec<&String> = node.as_object().unwrap().keys().collect();
+                for key in keys {
+                    assert_eq!(
+                        node[key], event[key],
+                        "{key} of {} asked as `{asked}`",
+                        node["id"]
+                    );
+                }
+            }
+        }
+    }
+}
