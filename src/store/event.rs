@@ -47,7 +47,7 @@ enum Part {
     /// Events of the grids among these regions, each grid's page read newest first through the
     /// grid's own index (PostgreSQL, for a scope of a few dozen grids: reading every event of
     /// those grids to sort them cost a rider's home 1 ms of the database's time per request).
-    EachGrid(SelectStatement),
+    EachGrid(Box<SelectStatement>),
     /// Events matching a condition.
     Where(Condition),
 }
@@ -64,7 +64,7 @@ fn regions_in(scope: &Scope) -> SelectStatement {
 /// Events in the grids of `scope`, as a part.
 fn grids_part(scope: &Scope, each_grid: bool) -> Part {
     if each_grid {
-        Part::EachGrid(regions_in(scope))
+        Part::EachGrid(Box::new(regions_in(scope)))
     } else {
         Part::Where(region_in_scope(Column::GridId, scope))
     }
@@ -394,7 +394,7 @@ pub async fn list(
                 );
                 Query::select()
                     .column((rows.clone(), Asterisk))
-                    .from_subquery(regions, grid)
+                    .from_subquery(*regions, grid)
                     .join_lateral(
                         JoinType::InnerJoin,
                         page(of_grid),

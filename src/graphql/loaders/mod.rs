@@ -464,7 +464,7 @@ impl Loaders {
             .item_viewer
             .get_or_try_init(|| async {
                 let me = &actor(ctx)?.principal;
-                Ok::<_, AppError>(crate::service::service_item::viewer(state(ctx), me).await?)
+                crate::service::service_item::viewer(state(ctx), me).await
             })
             .await?)
     }
