@@ -1538,5 +1538,28 @@ async fn a_list_answers_every_field_as_the_event_itself_does_whatever_else_it_as
                 }
             }
         }
+        // Fields behind fragments, inline fragments, aliases and directives are read too.
+        let body = app
+            .gql(
+                Some(token),
+                "{events(first:50){...Page}} fragment Page on EventConnection{edges{node{id ...on Event{heading: title} ...Clocks}}} fragment Clocks on Event{deadlines{stage status} grid{name} state @include(if: true) description @skip(if: true)}",
+                json!({}),
+            )
+            .await;
+        assert_ok(&body);
+        let edges = body["data"]["events"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), whole.len());
+        for edge in edges {
+            let node = &edge["node"];
+            let event = &whole[node["id"].as_str().unwrap()];
+            assert_eq!(node["heading"], event["title"]);
+            assert_eq!(node["deadlines"].as_array().unwrap().len(), 3);
+            for (i, clock) in node["deadlines"].as_array().unwrap().iter().enumerate() {
+                assert_eq!(clock["status"], event["deadlines"][i]["status"]);
+            }
+            assert_eq!(node["grid"], json!({"name": event["grid"]["name"]}));
+            assert_eq!(node["state"], event["state"]);
+            assert!(node.get("description").is_none());
+        }
     }
 }
