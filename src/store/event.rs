@@ -10,7 +10,7 @@ use super::entity::event_step::{self, Entity as Step};
 use super::entity::points_ledger::{self, Entity as Ledger};
 use super::entity::region;
 use super::pg_row::{self, ByPosition, PgColumns};
-use super::scope::{path_in_scope, region_in_scope};
+use super::scope::{path_in_scope, region_in_scope, regions_in_scope};
 use crate::access::Scope;
 use crate::access::event::EventReach;
 use crate::domain::event::{DeadlineStage, EventCategory, EventPriority, EventState, ReporterKind};
@@ -52,19 +52,10 @@ enum Part {
     Where(Condition),
 }
 
-/// The ids of the regions in `scope`.
-fn regions_in(scope: &Scope) -> SelectStatement {
-    Query::select()
-        .column(region::Column::Id)
-        .from(region::Entity)
-        .cond_where(path_in_scope(region::Column::Path, scope))
-        .to_owned()
-}
-
 /// Events in the grids of `scope`, as a part.
 fn grids_part(scope: &Scope, each_grid: bool) -> Part {
     if each_grid {
-        Part::EachGrid(Box::new(regions_in(scope)))
+        Part::EachGrid(Box::new(regions_in_scope(scope)))
     } else {
         Part::Where(region_in_scope(Column::GridId, scope))
     }
@@ -410,18 +401,22 @@ pub async fn list(
         .collect();
     let several = statements.len() > 1;
     let mut rows = if postgres {
-        // One round trip for every part.
-        let mut parts = statements.into_iter().enumerate().map(|(i, statement)| {
-            Query::select()
-                .column(Asterisk)
-                .from_subquery(statement, Alias::new(format!("p{i}")))
-                .to_owned()
-        });
+        // One round trip for every part: each part's page as a sub-select, side by side.
+        let mut parts = statements.into_iter();
         let Some(mut all) = parts.next() else {
             return Ok(Vec::new());
         };
-        for part in parts {
-            all.union(UnionType::All, part);
+        if several {
+            let page_of = |i: usize, statement| {
+                Query::select()
+                    .column(Asterisk)
+                    .from_subquery(statement, Alias::new(format!("p{i}")))
+                    .to_owned()
+            };
+            all = page_of(0, all);
+            for (i, part) in parts.enumerate() {
+                all.union(UnionType::All, page_of(i + 1, part));
+            }
         }
         pg_row::all_read(db, backend.build(&all), columns.width(), |c| {
             read_event(c, columns)
@@ -723,11 +718,7 @@ pub async fn leaderboard(
     to: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<LeaderRow>, DbErr> {
-    let under = Query::select()
-        .column(region::Column::Id)
-        .from(region::Entity)
-        .cond_where(path_in_scope(region::Column::Path, &Scope::within(path)))
-        .to_owned();
+    let under = regions_in_scope(&Scope::within(path));
     let reason = |r: &str| {
         Expr::case(
             Expr::col(points_ledger::Column::Reason).eq(r),

@@ -62,7 +62,10 @@ pub fn ids_in<C: sea_orm::ColumnTrait>(
         if i > 0 {
             array.push(',');
         }
-        array.push_str(&id.hyphenated().to_string());
+        array.push_str(
+            id.hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer()),
+        );
     }
     array.push('}');
     let any = Func::cust("ANY").arg(Expr::val(array).cast_as("uuid[]"));

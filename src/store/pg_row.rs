@@ -31,13 +31,9 @@ where
     let rows = db
         .query_all_raw(query.build(db.get_database_backend()))
         .await?;
-    rows.iter()
-        .enumerate()
-        .map(|(i, row)| match PgColumns::of(row, M::WIDTH, i == 0) {
-            Some(columns) => M::read(&columns),
-            None => M::from_query_result(row, ""),
-        })
-        .collect()
+    decode(&rows, M::WIDTH, M::read, |row| {
+        M::from_query_result(row, "")
+    })
 }
 
 /// Every row of a PostgreSQL statement selecting `width` columns, each read by `read`. For
@@ -49,13 +45,25 @@ pub async fn all_read<M>(
     read: impl Fn(&PgColumns<'_>) -> Result<M, DbErr>,
 ) -> Result<Vec<M>, DbErr> {
     let rows = db.query_all_raw(statement).await?;
+    decode(&rows, width, read, |_| {
+        Err(DbErr::Type(format!(
+            "expected a PostgreSQL row of {width} columns"
+        )))
+    })
+}
+
+/// Each row read by position when it is a PostgreSQL row of `width` columns, else by `other`.
+fn decode<M>(
+    rows: &[QueryResult],
+    width: usize,
+    read: impl Fn(&PgColumns<'_>) -> Result<M, DbErr>,
+    other: impl Fn(&QueryResult) -> Result<M, DbErr>,
+) -> Result<Vec<M>, DbErr> {
     rows.iter()
         .enumerate()
         .map(|(i, row)| match PgColumns::of(row, width, i == 0) {
             Some(columns) => read(&columns),
-            None => Err(DbErr::Type(format!(
-                "expected a PostgreSQL row of {width} columns"
-            ))),
+            None => other(row),
         })
         .collect()
 }

@@ -3,7 +3,7 @@
 //! `region.path` serves on both backends.
 use super::entity::region;
 use crate::access::Scope;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition};
 
 fn never() -> Condition {
@@ -21,17 +21,19 @@ pub fn path_in_scope<C: ColumnTrait>(path: C, scope: &Scope) -> Condition {
     }
 }
 
+/// The ids of the regions in scope, as a sub-select.
+pub fn regions_in_scope(scope: &Scope) -> SelectStatement {
+    Query::select()
+        .column(region::Column::Id)
+        .from(region::Entity)
+        .cond_where(path_in_scope(region::Column::Path, scope))
+        .to_owned()
+}
+
 /// Condition on a column holding a region id: the region must be in scope.
 pub fn region_in_scope<C: ColumnTrait>(region_id: C, scope: &Scope) -> Condition {
     match scope.path_ranges() {
         None => Condition::all(),
-        Some(_) => {
-            let regions_in_scope = Query::select()
-                .column(region::Column::Id)
-                .from(region::Entity)
-                .cond_where(path_in_scope(region::Column::Path, scope))
-                .to_owned();
-            Condition::all().add(region_id.in_subquery(regions_in_scope))
-        }
+        Some(_) => Condition::all().add(region_id.in_subquery(regions_in_scope(scope))),
     }
 }
