@@ -8,6 +8,7 @@ use crate::http::{Lifecycle, Shared, lifecycle_middleware, request_id, routes};
 use crate::jobs::Supervisor;
 use crate::pii::PiiVault;
 use crate::state::AppState;
+use crate::store::Plans;
 use crate::telemetry::Metrics;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -21,13 +22,21 @@ use std::time::Duration;
 pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let metrics = Metrics::new()?;
     crate::store::migrate(&settings.database_url, &settings.db_timeouts).await?;
-    let db = crate::store::connect(
-        &settings.database_url,
-        settings.db_max_connections,
-        Some(metrics.statement_hook()),
-        &settings.db_timeouts,
-    )
-    .await?;
+    let connect = |plans| {
+        crate::store::connect(
+            &settings.database_url,
+            settings.db_max_connections,
+            Some(metrics.statement_hook()),
+            &settings.db_timeouts,
+            plans,
+        )
+    };
+    let db = connect(Plans::PerCall).await?;
+    // SQLite plans every statement anew whatever the pool: one pool serves both.
+    let keyed = match sea_orm::ConnectionTrait::get_database_backend(&db) {
+        sea_orm::DatabaseBackend::Postgres => connect(Plans::Once).await?,
+        _ => db.clone(),
+    };
     Ok(AppState {
         jwt: Arc::new(JwtKeys::new(&settings)?),
         pii: Arc::new(PiiVault::new(&settings.pii_keys)?),
@@ -40,6 +49,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
             sea_orm::ConnectionTrait::get_database_backend(&db),
         ),
         db,
+        keyed,
         clock,
         metrics,
         settings: Arc::new(settings),

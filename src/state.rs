@@ -11,6 +11,10 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// The same database through connections that plan each statement once
+    /// (`store::Plans::Once`): for statements whose plan does not hang on their parameters —
+    /// the loaders' look-ups by key, the pages of a few grids. On SQLite, `db` itself.
+    pub keyed: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
     pub jwt: Arc<JwtKeys>,

@@ -455,7 +455,7 @@ async fn execute(
     let request = request
         .data(state.clone())
         .data(Loaders::for_caller(
-            &state.db,
+            &state.keyed,
             match &caller {
                 Caller::Authenticated(actor) => Some(&actor.principal),
                 _ => None,

@@ -252,7 +252,7 @@ fn connection_data(
     let mut data = Data::default();
     data.insert(state.clone());
     data.insert(Loaders::for_caller(
-        &state.db,
+        &state.keyed,
         Some(&principal),
         state.settings.loader_delay,
     ));

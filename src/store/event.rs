@@ -48,8 +48,19 @@ enum Part {
     /// grid's own index (PostgreSQL, for a scope of a few dozen grids: reading every event of
     /// those grids to sort them cost a rider's home 1 ms of the database's time per request).
     EachGrid(Box<SelectStatement>),
+    /// Events of one key (a reporter, a unit), read through that key's index.
+    Keyed(Condition),
     /// Events matching a condition.
     Where(Condition),
+}
+
+impl Part {
+    /// Is the part's best plan the same whatever its parameters? A few grids' pages and one
+    /// key's are read through the same indexes for any caller; a wide scope's page is not (a
+    /// sub-district is read newest first through the time index, a grid through its own).
+    fn plan_is_stable(&self) -> bool {
+        matches!(self, Part::EachGrid(_) | Part::Keyed(_))
+    }
 }
 
 /// Events in the grids of `scope`, as a part.
@@ -76,11 +87,11 @@ fn reachable_parts(reach: &EventReach, lateral: bool) -> Vec<Part> {
     if scope.path_ranges().is_some_and(|roots| !roots.is_empty()) {
         parts.push(grids_part(scope, lateral && reach.few_grids()));
     }
-    parts.push(Part::Where(
+    parts.push(Part::Keyed(
         Condition::all().add(Column::ReporterAccountId.eq(reach.account_id())),
     ));
     if let Some(unit) = reach.member_unit_id() {
-        parts.push(Part::Where(
+        parts.push(Part::Keyed(
             Condition::all().add(Column::AssignedUnitId.eq(unit)),
         ));
     }
@@ -278,8 +289,13 @@ fn overdue_at(now: DateTime<Utc>) -> Condition {
 /// One page, newest first by (reported_at, id), of `columns` (PostgreSQL; other backends
 /// read whole rows).
 #[allow(clippy::too_many_arguments)]
+/// One page of the events `reach` holds that match `filter`, newest first. Read through `db`,
+/// or through `keyed` (connections that plan each statement once, `super::Plans::Once`) when
+/// the statement's plan is the same whatever its parameters.
+#[allow(clippy::too_many_arguments)]
 pub async fn list(
     db: &impl ConnectionTrait,
+    keyed: &impl ConnectionTrait,
     reach: &EventReach,
     filter: &EventFilter,
     now: DateTime<Utc>,
@@ -350,6 +366,9 @@ pub async fn list(
             ),
         );
     }
+    // A region outside the caller's scope narrows every part by its path range, by an amount
+    // only a plan for that range knows.
+    let mut ranged = false;
     let parts = match &filter.region_path {
         // Every grid under a region in scope is in scope: the region filter already holds the
         // reach, and the parts outside the scope (own reports, the unit's) add nothing to it.
@@ -361,6 +380,7 @@ pub async fn list(
         }
         Some(path) => {
             query = query.filter(region_in_scope(Column::GridId, &Scope::within(path)));
+            ranged = true;
             reachable_parts(reach, postgres)
         }
         None => reachable_parts(reach, postgres),
@@ -374,10 +394,13 @@ pub async fn list(
             .limit(limit)
             .into_query()
     };
+    let stable = !ranged && parts.iter().all(Part::plan_is_stable);
     let statements: Vec<SelectStatement> = parts
         .into_iter()
         .map(|part| match part {
-            Part::Where(condition) => page(query.clone().filter(condition)),
+            Part::Where(condition) | Part::Keyed(condition) => {
+                page(query.clone().filter(condition))
+            }
             Part::EachGrid(regions) => {
                 let (grid, rows) = (Alias::new("g"), Alias::new("e"));
                 let of_grid = query.clone().filter(
@@ -418,10 +441,13 @@ pub async fn list(
                 all.union(UnionType::All, page_of(i + 1, part));
             }
         }
-        pg_row::all_read(db, backend.build(&all), columns.width(), |c| {
-            read_event(c, columns)
-        })
-        .await?
+        let statement = backend.build(&all);
+        let read = |c: &PgColumns<'_>| read_event(c, columns);
+        if stable {
+            pg_row::all_read(keyed, statement, columns.width(), read).await?
+        } else {
+            pg_row::all_read(db, statement, columns.width(), read).await?
+        }
     } else {
         let mut rows = Vec::new();
         for statement in statements {

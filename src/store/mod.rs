@@ -75,6 +75,19 @@ pub fn ids_in<C: sea_orm::ColumnTrait>(
 /// Called once for every statement sent to the database (for metrics).
 pub type StatementHook = Arc<dyn Fn(Duration, bool) + Send + Sync>;
 
+/// How PostgreSQL plans a pool's statements (they are prepared once per connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plans {
+    /// PostgreSQL's default: a statement whose plan may hang on its parameters (a scope's path
+    /// range, a time) is planned again on every call.
+    PerCall,
+    /// One generic plan per statement and connection (`plan_cache_mode = force_generic_plan`),
+    /// for statements whose best plan does not depend on their parameters: look-ups by key, the
+    /// pages of a few grids. PostgreSQL's default re-planned those on every call too (a list of
+    /// keys looks cheaper to plan for its own length), which cost as much as running them.
+    Once,
+}
+
 /// Opens the pool. Every connection is bounded so the database cannot stall the API: on
 /// PostgreSQL each session gets `statement_timeout` and `lock_timeout`; SQLite runs in WAL mode
 /// with foreign keys on and a busy timeout in the lock-timeout role (concurrent writers wait that
@@ -85,8 +98,12 @@ pub async fn connect(
     max_connections: u32,
     hook: Option<StatementHook>,
     timeouts: &DbTimeouts,
+    plans: Plans,
 ) -> anyhow::Result<DatabaseConnection> {
     let mut session = vec![("lock_timeout", millis(timeouts.lock))];
+    if plans == Plans::Once {
+        session.push(("plan_cache_mode", "force_generic_plan".to_owned()));
+    }
     if let Some(statement) = timeouts.statement {
         session.push(("statement_timeout", millis(statement)));
     }
@@ -126,7 +143,7 @@ fn millis(d: Duration) -> String {
 pub async fn migrate(url: &str, timeouts: &DbTimeouts) -> anyhow::Result<()> {
     let mut batch = timeouts.clone();
     batch.for_batch();
-    let db = connect(url, 1, None, &batch).await?;
+    let db = connect(url, 1, None, &batch, Plans::PerCall).await?;
     Migrator::up(&db, None)
         .await
         .context("running migrations")?;

@@ -57,6 +57,7 @@ pub async fn list(
     }
     Ok(store::list(
         &state.db,
+        &state.keyed,
         &EventReach::of(&actor.principal),
         &filter,
         state.now(),
