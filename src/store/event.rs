@@ -10,6 +10,7 @@ use super::entity::event_step::{self, Entity as Step};
 use super::entity::points_ledger::{self, Entity as Ledger};
 use super::entity::region;
 use super::pg_row::{self, ByPosition, PgColumns};
+use super::region::RegionRow;
 use super::scope::{path_in_scope, region_in_scope, regions_in_scope};
 use crate::access::Scope;
 use crate::access::event::EventReach;
@@ -213,6 +214,49 @@ pub async fn find(
 ) -> Result<Option<EventRow>, DbErr> {
     let query = Entity::find_by_id(id).filter(reachable(reach)).limit(1);
     Ok(pg_row::all(db, query).await?.pop())
+}
+
+/// One event the caller can reach, with its grid when the grid is in the caller's scope (else
+/// `None`, as the region loader answers), in one statement on PostgreSQL.
+pub async fn find_with_grid(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    reach: &EventReach,
+) -> Result<Option<(EventRow, Option<RegionRow>)>, DbErr> {
+    let backend = db.get_database_backend();
+    if backend != DatabaseBackend::Postgres {
+        let Some(event) = find(db, id, reach).await? else {
+            return Ok(None);
+        };
+        let grid = super::region::find_many(db, &[event.grid_id], reach.scope()).await?;
+        return Ok(Some((event, grid.into_iter().next())));
+    }
+    let on = Condition::all()
+        .add(Expr::col((region::Entity, region::Column::Id)).equals((Entity, Column::GridId)))
+        .add(path_in_scope(region::Column::Path, reach.scope()));
+    let mut query = Entity::find_by_id(id)
+        .filter(reachable(reach))
+        .limit(1)
+        .into_query();
+    query
+        .columns(region::Column::iter().map(|c| (region::Entity, c)))
+        .join(JoinType::LeftJoin, region::Entity, on);
+    let mut rows = pg_row::all_read(
+        db,
+        backend.build(&query),
+        EVENT_WIDTH + RegionRow::WIDTH,
+        |c| {
+            let event = read_event(c, EventColumns::ALL)?;
+            let grid = c.from(EVENT_WIDTH);
+            let grid = match grid.get::<Option<Uuid>>(region::Column::Id as usize)? {
+                Some(_) => Some(RegionRow::read(&grid)?),
+                None => None,
+            };
+            Ok((event, grid))
+        },
+    )
+    .await?;
+    Ok(rows.pop())
 }
 
 /// Without any scope: for the service's own checks (idempotent replays, sweeps).

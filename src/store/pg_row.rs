@@ -73,12 +73,27 @@ pub struct PgColumns<'r> {
     row: &'r PgRow,
     /// Check each column's type before reading it (the first row of a result).
     check: bool,
+    /// Where column 0 sits in the row (a second model's columns after the first's).
+    offset: usize,
 }
 
 impl<'r> PgColumns<'r> {
     fn of(res: &'r QueryResult, width: usize, check: bool) -> Option<Self> {
         let row = res.try_as_pg_row()?;
-        (row.len() == width).then_some(PgColumns { row, check })
+        (row.len() == width).then_some(PgColumns {
+            row,
+            check,
+            offset: 0,
+        })
+    }
+
+    /// The columns from `first` on, numbered from 0: a joined model's row after another's.
+    pub fn from(&self, first: usize) -> PgColumns<'r> {
+        PgColumns {
+            row: self.row,
+            check: self.check,
+            offset: self.offset + first,
+        }
     }
 
     /// Column `index` as `T` (`Option<T>` for a nullable one).
@@ -86,6 +101,7 @@ impl<'r> PgColumns<'r> {
     where
         T: Decode<'r, Postgres> + Type<Postgres>,
     {
+        let index = self.offset + index;
         let failed = |e: &dyn std::fmt::Display| DbErr::Type(format!("column {index}: {e}"));
         if self.check {
             let column = self.row.try_column(index).map_err(|e| failed(&e))?;

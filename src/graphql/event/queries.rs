@@ -55,7 +55,14 @@ pub struct EventQuery;
 #[Object]
 impl EventQuery {
     async fn event(&self, ctx: &Context<'_>, id: Uuid) -> Result<Event> {
-        Ok(Event(service::get(state(ctx), actor(ctx)?, id).await?))
+        if !ctx.look_ahead().field("grid").exists() {
+            return Ok(Event(service::get(state(ctx), actor(ctx)?, id).await?));
+        }
+        // The grid in the same statement.
+        let (row, grid) = service::get_with_grid(state(ctx), actor(ctx)?, id).await?;
+        ctx.data_unchecked::<Loaders>()
+            .hold_region(row.grid_id, grid);
+        Ok(Event(row))
     }
 
     /// Events you can see, newest first.

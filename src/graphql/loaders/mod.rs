@@ -290,6 +290,13 @@ impl<V: Clone> ReadAhead<V> {
         Ok(())
     }
 
+    /// Holds a row read with another (`None`: not in the caller's scope).
+    fn hold(&self, key: Uuid, row: Option<V>) {
+        if let Ok(mut held) = self.0.lock() {
+            held.insert(key, row);
+        }
+    }
+
     /// The row of `key`: read ahead, else through `loader`.
     async fn load<L>(&self, loader: &DataLoader<L>, key: Uuid) -> Result<Option<V>>
     where
@@ -413,6 +420,11 @@ impl Loaders {
     /// A region in the caller's scope.
     pub async fn region(&self, id: Uuid) -> Result<Option<RegionRow>> {
         self.regions_ahead.load(&self.region_by_id, id).await
+    }
+
+    /// Holds a region read along with another row (an event's grid), so that `region` finds it.
+    pub fn hold_region(&self, id: Uuid, row: Option<RegionRow>) {
+        self.regions_ahead.hold(id, row);
     }
 
     /// An account in the caller's scope.

@@ -12,7 +12,18 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<EventRow> {
-    store::find(&state.db, id, &EventReach::of(&actor.principal))
+    store::find(&state.keyed, id, &EventReach::of(&actor.principal))
+        .await?
+        .ok_or_else(|| AppError::not_found("事件"))
+}
+
+/// The event with its grid (`None` when the grid is outside the caller's scope).
+pub async fn get_with_grid(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<(EventRow, Option<region::RegionRow>)> {
+    store::find_with_grid(&state.keyed, id, &EventReach::of(&actor.principal))
         .await?
         .ok_or_else(|| AppError::not_found("事件"))
 }
