@@ -1563,3 +1563,70 @@ async fn a_list_answers_every_field_as_the_event_itself_does_whatever_else_it_as
         }
     }
 }
+
+/// `event(id)` reads the grid in the event's own statement when the document asks for it: the
+/// grid comes only where the caller's scope holds it, however the field is asked for, and an
+/// event out of reach stays out of reach.
+#[tokio::test]
+async fn an_events_grid_comes_with_it_only_within_the_callers_scope() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let event = reported(
+        &app,
+        &w.g1_member.access,
+        report_input(&app, &w.g1, "路灯不亮"),
+    )
+    .await;
+    let id = event["id"].as_str().unwrap();
+    acted(&app, &w.c1_worker.access, "acceptEvent", id, json!({})).await;
+    acted(
+        &app,
+        &w.c1_worker.access,
+        "dispatchEvent",
+        id,
+        json!({"unitId": w.unit_id, "instructions": "请维修路灯"}),
+    )
+    .await;
+    let documents = [
+        "query($id:UUID!){event(id:$id){id title grid{id name} timeline{action}}}",
+        "query($id:UUID!){event(id:$id){...E}} fragment E on Event{id title grid{id name}}",
+        "query($id:UUID!){event(id:$id){id ...on Event{title} where: grid{id name}}}",
+        "query($id:UUID!){event(id:$id){id title grid @include(if: true){id name}}}",
+    ];
+    for document in documents {
+        let grid = |body: &Value| {
+            let event = &body["data"]["event"];
+            event.get("grid").or(event.get("where")).cloned().unwrap()
+        };
+        // The community worker's scope holds the grid.
+        let body = app
+            .gql(Some(&w.c1_worker.access), document, json!({"id": id}))
+            .await;
+        assert_ok(&body);
+        assert_eq!(body["data"]["event"]["title"], "路灯不亮", "{document}");
+        assert_eq!(grid(&body)["id"], w.g1.as_str(), "{document}");
+        assert_eq!(grid(&body)["name"], "新华第一网格", "{document}");
+        // The unit's liaison reaches the event (dispatched to its unit), not its grid.
+        let body = app
+            .gql(Some(&w.c1_liaison.access), document, json!({"id": id}))
+            .await;
+        assert_ok(&body);
+        assert_eq!(body["data"]["event"]["id"], id, "{document}");
+        assert!(grid(&body).is_null(), "{document}: {body}");
+        // The other sub-district's admin does not reach the event at all.
+        let body = app
+            .gql(Some(&w.sd2_admin.access), document, json!({"id": id}))
+            .await;
+        assert_code(&body, "NOT_FOUND");
+    }
+    // Without the grid asked, the same event.
+    let body = app
+        .gql(
+            Some(&w.c1_liaison.access),
+            "query($id:UUID!){event(id:$id){id title}}",
+            json!({"id": id}),
+        )
+        .await;
+    assert_ok(&body);
+    assert_eq!(body["data"]["event"]["title"], "路灯不亮");
+}
