@@ -331,11 +331,9 @@ fn overdue_at(now: DateTime<Utc>) -> Condition {
 }
 
 /// One page, newest first by (reported_at, id), of `columns` (PostgreSQL; other backends
-/// read whole rows).
-#[allow(clippy::too_many_arguments)]
-/// One page of the events `reach` holds that match `filter`, newest first. Read through `db`,
-/// or through `keyed` (connections that plan each statement once, `super::Plans::Once`) when
-/// the statement's plan is the same whatever its parameters.
+/// read whole rows) of the events `reach` holds that match `filter`. Read through `db`, or
+/// through `keyed` (connections that plan each statement once, `super::Plans::Once`) when the
+/// statement's plan is the same whatever its parameters.
 #[allow(clippy::too_many_arguments)]
 pub async fn list(
     db: &impl ConnectionTrait,
