@@ -233,7 +233,7 @@ pub async fn find_with_grid(
     }
     let on = Condition::all()
         .add(Expr::col((region::Entity, region::Column::Id)).equals((Entity, Column::GridId)))
-        .add(path_in_scope(region::Column::Path, reach.scope()));
+        .add(super::region::visible(reach.scope()));
     let mut query = Entity::find_by_id(id)
         .filter(reachable(reach))
         .limit(1)

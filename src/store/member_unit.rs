@@ -2,6 +2,7 @@
 //! registered in scope, is a city-level unit (no region), or sits on a committee in scope.
 use super::entity::committee_membership::{self, Column as MembershipColumn, Entity as Membership};
 use super::entity::member_unit::{self, Column, Entity};
+use super::pg_row::{ByPosition, PgColumns};
 use super::scope::region_in_scope;
 use crate::access::Scope;
 use crate::domain::page::PageRequest;
@@ -17,7 +18,30 @@ use uuid::Uuid;
 pub use committee_membership::Model as MembershipRow;
 pub use member_unit::Model as MemberUnitRow;
 
-fn visible(scope: &Scope) -> Condition {
+/// The last column of `member_unit` in select order.
+const UNIT_WIDTH: usize = Column::UpdatedAt as usize + 1;
+
+impl ByPosition for MemberUnitRow {
+    const WIDTH: usize = UNIT_WIDTH;
+
+    fn read(c: &PgColumns<'_>) -> Result<Self, DbErr> {
+        use Column as C;
+        Ok(MemberUnitRow {
+            id: c.get(C::Id as usize)?,
+            region_id: c.get(C::RegionId as usize)?,
+            name: c.get(C::Name as usize)?,
+            kind: c.code(C::Kind as usize)?,
+            contact_name: c.get(C::ContactName as usize)?,
+            contact_phone_enc: c.get(C::ContactPhoneEnc as usize)?,
+            address: c.get(C::Address as usize)?,
+            created_at: c.get(C::CreatedAt as usize)?,
+            updated_at: c.get(C::UpdatedAt as usize)?,
+        })
+    }
+}
+
+/// The units a caller with `scope` may see (on the `member_unit` table).
+pub fn visible(scope: &Scope) -> Condition {
     if scope.is_everything() {
         return Condition::all();
     }
@@ -67,11 +91,10 @@ pub async fn find_many(
     ids: &[Uuid],
     scope: &Scope,
 ) -> Result<Vec<MemberUnitRow>, DbErr> {
-    Entity::find()
+    let query = Entity::find()
         .filter(super::ids_in(db.get_database_backend(), Column::Id, ids))
-        .filter(visible(scope))
-        .all(db)
-        .await
+        .filter(visible(scope));
+    super::pg_row::all(db, query).await
 }
 
 pub async fn find_by_name(

@@ -75,6 +75,11 @@ pub async fn find_many_unscoped(
     .await
 }
 
+/// The regions a caller with `scope` may see (on the `region` table).
+pub fn visible(scope: &Scope) -> sea_orm::Condition {
+    path_in_scope(Column::Path, scope)
+}
+
 pub async fn find_many(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
@@ -82,7 +87,7 @@ pub async fn find_many(
 ) -> Result<Vec<RegionRow>, DbErr> {
     let query = Entity::find()
         .filter(super::ids_in(db.get_database_backend(), Column::Id, ids))
-        .filter(path_in_scope(Column::Path, scope));
+        .filter(visible(scope));
     pg_row::all(db, query).await
 }
 
