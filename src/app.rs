@@ -3,7 +3,6 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::password::Passwords;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::graphql::schema_builder;
 use crate::http::{Lifecycle, Shared, lifecycle_middleware, request_id, routes};
 use crate::jobs::Supervisor;
 use crate::pii::PiiVault;
@@ -88,7 +87,7 @@ impl Application {
 
     fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
-        let schema = schema_builder(&state.settings).finish();
+        let schemas = crate::graphql::Schemas::new(&state.settings);
         let jobs = Supervisor::start(
             state.clone(),
             crate::jobs::configured(&state),
@@ -97,7 +96,7 @@ impl Application {
         let lifecycle = Arc::new(Lifecycle::new(jobs));
         let shared = web::Data::new(Shared {
             state: state.clone(),
-            schema,
+            schemas,
             lifecycle: lifecycle.clone(),
             persisted: crate::http::persisted::PersistedQueries::new(
                 state.settings.limits.persisted_queries,

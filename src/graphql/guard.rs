@@ -394,11 +394,46 @@ impl ParsedDocuments {
     }
 }
 
-/// The schema extension that runs the checks around the parser.
+/// What one request's validation depends on: its document, operation and variables. The
+/// complexity of each such request that passed validation is kept under it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct RequestShape {
+    query: Arc<str>,
+    operation: Option<String>,
+    variables: String,
+}
+
+impl RequestShape {
+    /// `None` for a document or variables too large to keep.
+    pub fn of(request: &async_graphql::Request) -> Option<Self> {
+        if request.query.len() > MAX_KEPT_BYTES {
+            return None;
+        }
+        let variables = serde_json::to_string(&request.variables).ok()?;
+        (variables.len() <= MAX_KEPT_VARIABLES).then(|| RequestShape {
+            query: Arc::from(request.query.as_str()),
+            operation: request.operation_name.clone(),
+            variables,
+        })
+    }
+}
+
+/// Variables longer than this (as JSON) are not kept with their complexity.
+const MAX_KEPT_VARIABLES: usize = 4 * 1024;
+
+/// The complexity of requests that passed validation, by shape.
+struct Complexities(Mutex<lru::LruCache<RequestShape, usize>>);
+
+/// The checks around the parser, and the complexity of requests seen before. As a schema
+/// extension (`DocumentGuard` is its factory) it checks each document around the parser and
+/// charges the budget after validation; `document` and `known_complexity` let a request whose
+/// shape was validated before run on a schema without extensions, with the same checks.
+#[derive(Clone)]
 pub struct DocumentGuard {
     limits: Arc<Limits>,
     introspection: bool,
     parsed: Option<Arc<ParsedDocuments>>,
+    complexities: Option<Arc<Complexities>>,
 }
 
 impl DocumentGuard {
@@ -407,25 +442,71 @@ impl DocumentGuard {
             limits: Arc::new(limits.clone()),
             introspection,
             parsed: ParsedDocuments::new(limits.parsed_documents).map(Arc::new),
+            complexities: NonZeroUsize::new(limits.parsed_documents)
+                .map(|n| Arc::new(Complexities(Mutex::new(lru::LruCache::new(n))))),
+        }
+    }
+
+    /// The complexity validation found for a request of this shape, if one came before.
+    pub fn known_complexity(&self, shape: &RequestShape) -> Option<usize> {
+        self.complexities
+            .as_ref()?
+            .0
+            .lock()
+            .ok()?
+            .get(shape)
+            .copied()
+    }
+
+    fn remember(&self, shape: &RequestShape, complexity: usize) {
+        if let Some(kept) = &self.complexities
+            && let Ok(mut kept) = kept.0.lock()
+        {
+            kept.put(shape.clone(), complexity);
+        }
+    }
+
+    /// The document of a request, checked as the extension's parse hook checks it.
+    pub fn document(&self, query: &str, variables: &Variables) -> ServerResult<ExecutableDocument> {
+        let doc = match self.kept(query)? {
+            Some(doc) => doc,
+            None => {
+                let doc = async_graphql::parser::parse_query(query)?;
+                self.keep(query, &doc);
+                doc
+            }
+        };
+        check_document(&doc, variables, &self.limits, self.introspection)?;
+        Ok(doc)
+    }
+
+    /// A document nested past the limit is refused before any parser sees it; one parsed
+    /// before comes from the kept copies.
+    fn kept(&self, query: &str) -> ServerResult<Option<ExecutableDocument>> {
+        if nesting_exceeds(query, self.limits.max_nesting) {
+            return Err(too_deep(self.limits.max_nesting));
+        }
+        Ok(self
+            .parsed
+            .as_ref()
+            .and_then(|parsed| parsed.get(query))
+            .map(|doc| ExecutableDocument::clone(&doc)))
+    }
+
+    fn keep(&self, query: &str, doc: &ExecutableDocument) {
+        if let Some(parsed) = &self.parsed {
+            parsed.put(query, doc);
         }
     }
 }
 
 impl ExtensionFactory for DocumentGuard {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(GuardExtension {
-            limits: self.limits.clone(),
-            introspection: self.introspection,
-            parsed: self.parsed.clone(),
-        })
+        Arc::new(GuardExtension(self.clone()))
     }
 }
 
-struct GuardExtension {
-    limits: Arc<Limits>,
-    introspection: bool,
-    parsed: Option<Arc<ParsedDocuments>>,
-}
+struct GuardExtension(DocumentGuard);
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for GuardExtension {
@@ -436,45 +517,55 @@ impl Extension for GuardExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        if nesting_exceeds(query, self.limits.max_nesting) {
-            return Err(too_deep(self.limits.max_nesting));
-        }
-        let kept = self.parsed.as_ref().and_then(|parsed| parsed.get(query));
-        let doc = match kept {
-            Some(doc) => ExecutableDocument::clone(&doc),
+        let guard = &self.0;
+        let doc = match guard.kept(query)? {
+            Some(doc) => doc,
             None => {
                 let doc = next.run(ctx, query, variables).await?;
-                if let Some(parsed) = &self.parsed {
-                    parsed.put(query, &doc);
-                }
+                guard.keep(query, &doc);
                 doc
             }
         };
-        check_document(&doc, variables, &self.limits, self.introspection)?;
+        check_document(&doc, variables, &guard.limits, guard.introspection)?;
         Ok(doc)
     }
 
     /// A valid document is priced by its complexity: the caller's budget pays for what goes
-    /// beyond an ordinary page, before anything runs.
+    /// beyond an ordinary page, before anything runs. The complexity is kept by the request's
+    /// shape (when the caller passed one), so the next request of that shape can skip this.
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await?;
-        let extra = crate::budget::tokens_for_complexity(result.complexity);
-        if extra > 0
-            && let (Some(payer), Some(state)) = (
-                ctx.data_opt::<crate::budget::Payer>(),
-                ctx.data_opt::<crate::state::AppState>(),
-            )
-            && let Err(refused) = state.budgets.charge(*payer, extra)
-        {
-            let error: async_graphql::Error = refused.into();
-            return Err(vec![error.into_server_error(Pos::default())]);
+        if let Some(shape) = ctx.data_opt::<RequestShape>() {
+            self.0.remember(shape, result.complexity);
+        }
+        if let (Some(payer), Some(state)) = (
+            ctx.data_opt::<crate::budget::Payer>(),
+            ctx.data_opt::<crate::state::AppState>(),
+        ) {
+            charge_complexity(state, *payer, result.complexity).map_err(|error| vec![error])?;
         }
         Ok(result)
     }
+}
+
+/// Charges `payer` for what a request of `complexity` costs beyond an ordinary page.
+pub fn charge_complexity(
+    state: &crate::state::AppState,
+    payer: crate::budget::Payer,
+    complexity: usize,
+) -> ServerResult<()> {
+    let extra = crate::budget::tokens_for_complexity(complexity);
+    if extra > 0
+        && let Err(refused) = state.budgets.charge(payer, extra)
+    {
+        let error: async_graphql::Error = refused.into();
+        return Err(error.into_server_error(Pos::default()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

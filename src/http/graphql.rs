@@ -465,7 +465,7 @@ async fn execute(
         .data(GqlRequestId(rid.clone()))
         .data(payer)
         .data(caller);
-    let response = AssertUnwindSafe(shared.schema.execute(request))
+    let response = AssertUnwindSafe(shared.schemas.execute(request, state, payer))
         .catch_unwind()
         .await;
     match response {

@@ -1,5 +1,4 @@
 //! actix wiring: `/graphql` (POST, GET for GraphiQL and read-only queries), health, metrics.
-use crate::graphql::GridSchema;
 use crate::jobs::Supervisor;
 use crate::state::AppState;
 use actix_web::body::MessageBody;
@@ -46,7 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// What handlers receive from the app.
 pub struct Shared {
     pub state: AppState,
-    pub schema: GridSchema,
+    pub schemas: crate::graphql::Schemas,
     pub lifecycle: Arc<Lifecycle>,
     pub persisted: persisted::PersistedQueries,
 }

@@ -124,7 +124,7 @@ pub async fn subscribe(
         HeaderValue::from_static(protocol.sec_websocket_protocol()),
     );
     let state = shared.state.clone();
-    let schema = shared.schema.clone();
+    let schema = shared.schemas.guarded.clone();
     let request_id = super::graphql::request_id(&req);
     // The token the socket was opened with, for the periodic re-check.
     let token: Arc<Mutex<Option<String>>> = Arc::default();
