@@ -557,3 +557,33 @@ async fn text_with_a_nul_character_is_bad_input_on_every_backend() {
         .await;
     assert_code(&body, "BAD_USER_INPUT");
 }
+
+/// A costly document pays for its complexity every time it comes, not only the first time
+/// (later requests of the same document and variables skip the engine's extension path, and
+/// are charged from the complexity validation found the first time).
+#[tokio::test]
+async fn a_costly_document_is_charged_each_time_it_is_sent() {
+    let app = spawn_app_with(|s| {
+        s.rates.account_per_sec = 1;
+        s.rates.account_burst = 12;
+    })
+    .await;
+    let admin = app.city_admin().await;
+    // Over 1,500 complexity points (a text search over a page of 100): 3 tokens beyond the
+    // request's own, so 4 a request out of 12.
+    let costly = "query($t:String!){events(first:100,filter:{text:$t}){edges{node{id title state}}}}";
+    let mut codes = Vec::new();
+    for _ in 0..6 {
+        let body = app
+            .gql(Some(&admin.access), costly, json!({"t": "井盖"}))
+            .await;
+        codes.push(error_code(&body).unwrap_or("OK").to_owned());
+    }
+    assert_eq!(codes[0], "OK", "{codes:?}");
+    assert_eq!(codes[1], "OK", "{codes:?}");
+    let limited = codes.iter().position(|c| c == "RATE_LIMITED");
+    assert!(
+        limited.is_some_and(|at| at <= 4),
+        "charged once only: {codes:?}"
+    );
+}
