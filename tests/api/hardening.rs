@@ -571,7 +571,8 @@ async fn a_costly_document_is_charged_each_time_it_is_sent() {
     let admin = app.city_admin().await;
     // Over 1,500 complexity points (a text search over a page of 100): 3 tokens beyond the
     // request's own, so 4 a request out of 12.
-    let costly = "query($t:String!){events(first:100,filter:{text:$t}){edges{node{id title state}}}}";
+    let costly =
+        "query($t:String!){events(first:100,filter:{text:$t}){edges{node{id title state}}}}";
     let mut codes = Vec::new();
     for _ in 0..6 {
         let body = app
