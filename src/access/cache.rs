@@ -280,6 +280,7 @@ mod tests {
             role: Role::CityAdmin,
             region_id: None,
             region_path: None,
+            region_level: None,
             scope: Scope::nothing(),
             member_unit_id: None,
             grid_member_kind: None,

@@ -95,6 +95,7 @@ mod tests {
             role,
             region_id: None,
             region_path: path.map(str::to_owned),
+            region_level: None,
             scope: match (role, path) {
                 (Role::UnitLiaison, _) | (_, None) => Scope::nothing(),
                 (_, Some(p)) => Scope::under(vec![p.into()]),

@@ -32,6 +32,7 @@ mod tests {
             role,
             region_id: None,
             region_path: Some(path.into()),
+            region_level: None,
             scope: Scope::under(vec![path.into()]),
             member_unit_id: None,
             grid_member_kind: None,

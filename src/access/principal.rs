@@ -2,7 +2,7 @@
 //! by the request path and the seeders alike; every service call takes it, every store list
 //! query filters by what access/ derives from it.
 use crate::domain::people::GridMemberKind;
-use crate::domain::region::{is_within, subtree_range};
+use crate::domain::region::{RegionLevel, is_within, subtree_range};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::store::{account, grid_member};
@@ -73,6 +73,7 @@ pub struct Principal {
     /// The region the account is bound to (`None` for a city admin over the whole tree).
     pub region_id: Option<Uuid>,
     pub region_path: Option<String>,
+    pub region_level: Option<RegionLevel>,
     pub scope: Scope,
     /// UNIT_LIAISON: the unit it speaks for.
     pub member_unit_id: Option<Uuid>,
@@ -151,6 +152,7 @@ pub async fn resolve(
         role,
         region_id: row.region_id,
         region_path: row.region_path,
+        region_level: row.region_level,
         scope,
     };
     if role == Role::GridMember {

@@ -205,6 +205,7 @@ pub struct PrincipalRow {
     pub role: Role,
     pub region_id: Option<Uuid>,
     pub region_path: Option<String>,
+    pub region_level: Option<crate::domain::region::RegionLevel>,
     pub member_unit_id: Option<Uuid>,
 }
 
@@ -238,6 +239,10 @@ pub async fn load_principal(
         .expr_as(
             Expr::col((r.clone(), region::Column::Path)),
             Alias::new("region_path"),
+        )
+        .expr_as(
+            Expr::col((r.clone(), region::Column::Level)),
+            Alias::new("region_level"),
         )
         .expr_as(
             Expr::col((a.clone(), account::Column::MemberUnitId)),
@@ -275,6 +280,7 @@ pub async fn load_principal(
         role: row.try_get("", "role")?,
         region_id: row.try_get("", "region_id")?,
         region_path: row.try_get("", "region_path")?,
+        region_level: row.try_get("", "region_level")?,
         member_unit_id: row.try_get("", "member_unit_id")?,
     }))
 }

@@ -57,12 +57,24 @@ pub async fn list(
     columns: EventColumns,
 ) -> AppResult<Vec<EventRow>> {
     if let Some(id) = region_id {
-        let region = region::find(&state.db, id, &actor.principal.scope)
-            .await?
-            .ok_or_else(|| AppError::bad_input("filter.regionId", "区域不存在或不在您的范围内"))?;
-        filter.region_path = Some(region.path);
+        let me = &actor.principal;
+        // The caller's own region (a community worker's console) is known from its session.
+        let (path, level) = match (me.region_id, &me.region_path, me.region_level) {
+            (Some(own), Some(path), Some(level)) if own == id && me.scope.contains_path(path) => {
+                (path.clone(), level)
+            }
+            _ => {
+                let region = region::find(&state.keyed, id, &me.scope)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::bad_input("filter.regionId", "区域不存在或不在您的范围内")
+                    })?;
+                (region.path, region.level)
+            }
+        };
+        filter.region_path = Some(path);
         filter.region_few_grids = matches!(
-            region.level,
+            level,
             RegionLevel::Community | RegionLevel::Grid | RegionLevel::Compound
         );
     }
