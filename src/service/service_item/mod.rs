@@ -75,7 +75,7 @@ fn today(state: &AppState) -> NaiveDate {
 pub async fn viewer(state: &AppState, me: &Principal) -> AppResult<ItemViewer> {
     let committee_paths = match (me.role, me.member_unit_id) {
         (Role::UnitLiaison, Some(unit_id)) => {
-            Some(store::committee_paths_of_unit(&state.db, unit_id).await?)
+            Some(store::committee_paths_of_unit(&state.keyed, unit_id).await?)
         }
         _ => None,
     };

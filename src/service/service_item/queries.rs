@@ -44,7 +44,14 @@ pub async fn list_service_items(
             .claimable_by_me
             .then(|| (access::claimant(me, viewer), today(state))),
     };
-    Ok(store::list_items(&state.db, viewer, &filter, page, page.after_id()?).await?)
+    // "Claimable by me" walks the newest items for the caller's own committees or regions:
+    // the same plan whatever they are, so it is planned once.
+    let db = if filter.claimable.is_some() {
+        &state.keyed
+    } else {
+        &state.db
+    };
+    Ok(store::list_items(db, viewer, &filter, page, page.after_id()?).await?)
 }
 
 pub async fn find_service_item(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ItemRow> {
