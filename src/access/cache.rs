@@ -284,6 +284,7 @@ mod tests {
             scope: Scope::nothing(),
             member_unit_id: None,
             grid_member_kind: None,
+            committee_paths: None,
         }
     }
 

@@ -102,6 +102,7 @@ mod tests {
             },
             member_unit_id: unit,
             grid_member_kind: None,
+            committee_paths: None,
         }
     }
 

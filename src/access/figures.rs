@@ -36,6 +36,7 @@ mod tests {
             scope: Scope::under(vec![path.into()]),
             member_unit_id: None,
             grid_member_kind: None,
+            committee_paths: None,
         }
     }
 

@@ -79,6 +79,10 @@ pub struct Principal {
     pub member_unit_id: Option<Uuid>,
     /// GRID_MEMBER: full-time, part-time or professional (decides what personal data it sees).
     pub grid_member_kind: Option<GridMemberKind>,
+    /// UNIT_LIAISON: the region paths of the committees its unit sits on (what it sees of
+    /// service items). Read with the rest of the caller, so it is as fresh as the principal
+    /// cache: a unit joining a committee drops every cached caller.
+    pub committee_paths: Option<Vec<String>>,
 }
 
 impl Principal {
@@ -146,6 +150,7 @@ pub async fn resolve(
     let mut principal = Principal {
         member_unit_id: row.member_unit_id,
         grid_member_kind: None,
+        committee_paths: None,
         account_id: row.account_id,
         session_id: session_id.unwrap_or_else(Uuid::nil),
         name: row.name,
@@ -162,6 +167,10 @@ pub async fn resolve(
             principal.grid_member_kind = Some(kind);
             principal.scope = Scope::under(paths);
         }
+    }
+    if let (Role::UnitLiaison, Some(unit_id)) = (role, principal.member_unit_id) {
+        principal.committee_paths =
+            Some(crate::store::service_item::committee_paths_of_unit(db, unit_id).await?);
     }
     Ok(Some(principal))
 }

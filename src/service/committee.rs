@@ -152,7 +152,7 @@ pub async fn record_committee_activity(
         ));
     }
     if !checked.item_ids.is_empty() {
-        let viewer = crate::service::service_item::viewer(state, me).await?;
+        let viewer = crate::service::service_item::viewer(me)?;
         let found = items::find_items(&state.db, &checked.item_ids, &viewer).await?;
         if found.len() != checked.item_ids.len() {
             return Err(AppError::NotFound(

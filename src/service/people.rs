@@ -427,7 +427,11 @@ pub async fn join_committee(
         },
     )
     .await?;
+    // What the unit's liaisons see of service items grew: they carry their committees with
+    // them (`Principal::committee_paths`), so every cached caller goes, on every instance.
+    announce(&txn, Revoked::Everyone).await?;
     txn.commit().await?;
+    state.principals.forget(Revoked::Everyone);
     Ok(row)
 }
 

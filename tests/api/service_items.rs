@@ -649,6 +649,17 @@ async fn only_member_units_of_the_committee_claim_its_needs() {
         .await,
         "FORBIDDEN",
     );
+    // A unit that joins a committee sees its needs on its liaison's very next request, though
+    // that liaison was just served (and is cached) as seated on none.
+    join(&app, admin, &loner.id, &w.c3).await;
+    let body = app
+        .gql(Some(&loner.liaison.access), LIST, json!({"c": true}))
+        .await;
+    assert_eq!(node_ids(&body["data"]["serviceItems"]), vec![other.clone()]);
+    assert_ok(
+        &app.gql(Some(&loner.liaison.access), CLAIM, json!({"i": other}))
+            .await,
+    );
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use crate::access::event::EventReach;
 use crate::access::resident::ResidentReach;
 use crate::access::service_item::ItemViewer;
 use crate::error::AppError;
-use crate::graphql::{actor, state};
+use crate::graphql::actor;
 use crate::store::account::{self, AccountRow};
 use crate::store::event::{self, EventRow, StepRow};
 use crate::store::grid_member::{self, AssignmentRow};
@@ -475,8 +475,7 @@ impl Loaders {
         Ok(self
             .item_viewer
             .get_or_try_init(|| async {
-                let me = &actor(ctx)?.principal;
-                crate::service::service_item::viewer(state(ctx), me).await
+                crate::service::service_item::viewer(&actor(ctx)?.principal)
             })
             .await?)
     }

@@ -36,7 +36,7 @@ pub async fn claim_service_item(
     note: Option<String>,
 ) -> AppResult<ClaimRow> {
     let me = &actor.principal;
-    let viewer = viewer(state, me).await?;
+    let viewer = viewer(me)?;
     let item = visible_item(state, &viewer, item_id).await?;
     let note = parse_note("note", note.as_deref())?;
     let community = region_row(state, item.region_id).await?;
@@ -205,7 +205,7 @@ async fn step_claim(
     note: Option<String>,
 ) -> AppResult<ClaimRow> {
     let me = &actor.principal;
-    let viewer = viewer(state, me).await?;
+    let viewer = viewer(me)?;
     let claim = store::find_claim(&state.db, claim_id, &viewer)
         .await?
         .ok_or_else(|| AppError::not_found("认领"))?;

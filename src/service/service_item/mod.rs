@@ -39,7 +39,6 @@ pub use release::release_stale_claims;
 
 use crate::access::service_item::{self as access, ItemViewer, SideStanding};
 use crate::access::{Actor, Principal};
-use crate::domain::role::Role;
 use crate::domain::service_item::{
     ServiceClaimState, ServiceItemState, ServiceStepAction, shanghai_day,
 };
@@ -72,14 +71,8 @@ fn today(state: &AppState) -> NaiveDate {
 }
 
 /// What this caller may see of service items. Grid members take no part in claiming.
-pub async fn viewer(state: &AppState, me: &Principal) -> AppResult<ItemViewer> {
-    let committee_paths = match (me.role, me.member_unit_id) {
-        (Role::UnitLiaison, Some(unit_id)) => {
-            Some(store::committee_paths_of_unit(&state.keyed, unit_id).await?)
-        }
-        _ => None,
-    };
-    access::viewer(me, committee_paths)
+pub fn viewer(me: &Principal) -> AppResult<ItemViewer> {
+    access::viewer(me, me.committee_paths.clone())
 }
 
 async fn region_row(state: &AppState, id: Uuid) -> AppResult<RegionRow> {

@@ -75,7 +75,7 @@ async fn end_item(
     to: ServiceItemState,
 ) -> AppResult<ItemRow> {
     let me = &actor.principal;
-    let viewer = viewer(state, me).await?;
+    let viewer = viewer(me)?;
     let item = visible_item(state, &viewer, id).await?;
     let cancelling = to == ServiceItemState::Cancelled;
     let action = if cancelling {
@@ -139,7 +139,7 @@ pub async fn reschedule_service_item(
     note: Option<String>,
 ) -> AppResult<ItemRow> {
     let me = &actor.principal;
-    let viewer = viewer(state, me).await?;
+    let viewer = viewer(me)?;
     let item = visible_item(state, &viewer, id).await?;
     require_poster(state, actor, &item, "service_item.reschedule").await?;
     let due_on = parse_due_on(due_on, today(state))?;

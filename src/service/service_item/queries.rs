@@ -55,13 +55,13 @@ pub async fn list_service_items(
 }
 
 pub async fn find_service_item(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ItemRow> {
-    let viewer = viewer(state, &actor.principal).await?;
+    let viewer = viewer(&actor.principal)?;
     visible_item(state, &viewer, id).await
 }
 
 /// May this caller see the item (for its photos)? Grid members see no items.
 pub async fn may_see_item(state: &AppState, me: &Principal, id: Uuid) -> AppResult<bool> {
-    Ok(match viewer(state, me).await {
+    Ok(match viewer(me) {
         Ok(viewer) => store::find_item(&state.db, id, &viewer).await?.is_some(),
         Err(AppError::Forbidden(_)) => false,
         Err(e) => return Err(e),
@@ -70,7 +70,7 @@ pub async fn may_see_item(state: &AppState, me: &Principal, id: Uuid) -> AppResu
 
 /// May this caller see the claim (for its completion photos)?
 pub async fn may_see_claim(state: &AppState, me: &Principal, id: Uuid) -> AppResult<bool> {
-    Ok(match viewer(state, me).await {
+    Ok(match viewer(me) {
         Ok(viewer) => store::find_claim(&state.db, id, &viewer).await?.is_some(),
         Err(AppError::Forbidden(_)) => false,
         Err(e) => return Err(e),
@@ -78,7 +78,7 @@ pub async fn may_see_claim(state: &AppState, me: &Principal, id: Uuid) -> AppRes
 }
 
 pub async fn find_service_claim(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ClaimRow> {
-    let viewer = viewer(state, &actor.principal).await?;
+    let viewer = viewer(&actor.principal)?;
     store::find_claim(&state.db, id, &viewer)
         .await?
         .ok_or_else(|| AppError::not_found("认领"))
