@@ -3,7 +3,7 @@
 //!
 //! Keyed by session id; an entry lives a few seconds at most (`GRIDHUB_SESSION_CACHE_MS`). What
 //! could make an entry wrong — a logout, a session revoked for reuse, an account disabled, a
-//! grid assignment, a region moved — drops it at once: on this instance right after the commit,
+//! grid assignment, a unit joining a committee, a region moved — drops it at once: on this instance right after the commit,
 //! and on every instance through `NOTIFY gridhub_session_revoked`, sent in the same transaction
 //! as the change (delivered if and only if it commits). Every instance's listener runs under
 //! the jobs supervisor; while it is not connected (PostgreSQL), nothing is cached, and each
