@@ -3,13 +3,14 @@
 //!
 //! Keyed by session id; an entry lives a few seconds at most (`GRIDHUB_SESSION_CACHE_MS`). What
 //! could make an entry wrong — a logout, a session revoked for reuse, an account disabled, a
-//! grid assignment, a unit joining a committee, a region moved — drops it at once: on this instance right after the commit,
-//! and on every instance through `NOTIFY gridhub_session_revoked`, sent in the same transaction
-//! as the change (delivered if and only if it commits). Every instance's listener runs under
-//! the jobs supervisor; while it is not connected (PostgreSQL), nothing is cached, and each
-//! (re)connection flushes the cache, since notifications may have been missed meanwhile. An
-//! entry is stored only if nothing was dropped while it was being read (`ticket`), so a read
-//! racing a revocation never brings the revoked caller back.
+//! grid assignment, a unit joining a committee, a region moved — drops it at once: on this
+//! instance right after the commit, and on every instance through `NOTIFY
+//! gridhub_session_revoked`, sent in the same transaction as the change (delivered if and only
+//! if it commits). Every instance's listener runs under the jobs supervisor; while it is not
+//! connected (PostgreSQL), nothing is cached, and each (re)connection flushes the cache, since
+//! notifications may have been missed meanwhile. An entry is stored only if nothing was dropped
+//! while it was being read (`ticket`), so a read racing a revocation never brings the revoked
+//! caller back.
 //!
 //! Only successes are cached: a refused token always goes to the database.
 use crate::access::principal::Principal;

@@ -467,36 +467,42 @@ impl DocumentGuard {
     }
 
     /// The document of a request, checked as the extension's parse hook checks it.
-    pub fn document(&self, query: &str, variables: &Variables) -> ServerResult<ExecutableDocument> {
-        let doc = match self.kept(query)? {
-            Some(doc) => doc,
+    pub async fn document(
+        &self,
+        query: &str,
+        variables: &Variables,
+    ) -> ServerResult<ExecutableDocument> {
+        self.checked(query, variables, async || {
+            Ok(async_graphql::parser::parse_query(query)?)
+        })
+        .await
+    }
+
+    /// The checks around the parser: a document nested past the limit is refused before any
+    /// parser sees it; one parsed before comes from the kept copies, else `parse` reads it (and
+    /// it is kept); then its aliases, root fields and nesting are checked.
+    async fn checked(
+        &self,
+        query: &str,
+        variables: &Variables,
+        parse: impl AsyncFnOnce() -> ServerResult<ExecutableDocument>,
+    ) -> ServerResult<ExecutableDocument> {
+        if nesting_exceeds(query, self.limits.max_nesting) {
+            return Err(too_deep(self.limits.max_nesting));
+        }
+        let kept = self.parsed.as_ref().and_then(|parsed| parsed.get(query));
+        let doc = match kept {
+            Some(doc) => ExecutableDocument::clone(&doc),
             None => {
-                let doc = async_graphql::parser::parse_query(query)?;
-                self.keep(query, &doc);
+                let doc = parse().await?;
+                if let Some(parsed) = &self.parsed {
+                    parsed.put(query, &doc);
+                }
                 doc
             }
         };
         check_document(&doc, variables, &self.limits, self.introspection)?;
         Ok(doc)
-    }
-
-    /// A document nested past the limit is refused before any parser sees it; one parsed
-    /// before comes from the kept copies.
-    fn kept(&self, query: &str) -> ServerResult<Option<ExecutableDocument>> {
-        if nesting_exceeds(query, self.limits.max_nesting) {
-            return Err(too_deep(self.limits.max_nesting));
-        }
-        Ok(self
-            .parsed
-            .as_ref()
-            .and_then(|parsed| parsed.get(query))
-            .map(|doc| ExecutableDocument::clone(&doc)))
-    }
-
-    fn keep(&self, query: &str, doc: &ExecutableDocument) {
-        if let Some(parsed) = &self.parsed {
-            parsed.put(query, doc);
-        }
     }
 }
 
@@ -517,17 +523,11 @@ impl Extension for GuardExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let guard = &self.0;
-        let doc = match guard.kept(query)? {
-            Some(doc) => doc,
-            None => {
-                let doc = next.run(ctx, query, variables).await?;
-                guard.keep(query, &doc);
-                doc
-            }
-        };
-        check_document(&doc, variables, &guard.limits, guard.introspection)?;
-        Ok(doc)
+        self.0
+            .checked(query, variables, async || {
+                next.run(ctx, query, variables).await
+            })
+            .await
     }
 
     /// A valid document is priced by its complexity: the caller's budget pays for what goes

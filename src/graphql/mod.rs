@@ -78,18 +78,9 @@ pub struct SubscriptionRoot(subscription::LiveSubscription);
 
 pub type GridSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// The schema with its limits, without runtime data (enough to export the SDL).
-pub fn schema_builder(
-    settings: &Settings,
-) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    let guard = guard::DocumentGuard::new(&settings.limits, !settings.is_production());
-    unguarded_builder(settings).extension(guard)
-}
-
-/// The schema with its limits but without the document guard's extension.
-fn unguarded_builder(
-    settings: &Settings,
-) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+/// The schema with its limits, without runtime data or the document guard (`Schemas` adds it;
+/// enough as is to export the SDL).
+fn schema_builder(settings: &Settings) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     let limits = &settings.limits;
     let mut builder = Schema::build(
         QueryRoot::default(),
@@ -124,10 +115,8 @@ impl Schemas {
     pub fn new(settings: &Settings) -> Self {
         let guard = guard::DocumentGuard::new(&settings.limits, !settings.is_production());
         Schemas {
-            guarded: unguarded_builder(settings)
-                .extension(guard.clone())
-                .finish(),
-            plain: unguarded_builder(settings).finish(),
+            guarded: schema_builder(settings).extension(guard.clone()).finish(),
+            plain: schema_builder(settings).finish(),
             guard,
         }
     }
@@ -148,6 +137,7 @@ impl Schemas {
         let checked = self
             .guard
             .document(&request.query, &request.variables)
+            .await
             .and_then(|doc| {
                 guard::charge_complexity(state, payer, complexity)?;
                 Ok(doc)

@@ -84,11 +84,6 @@ pub async fn find_many_unscoped(
         .await
 }
 
-/// The accounts a caller with `scope` may see (on the `account` table).
-pub fn visible(scope: &Scope) -> sea_orm::Condition {
-    region_in_scope(Column::RegionId, scope)
-}
-
 pub async fn find_many(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
@@ -96,7 +91,7 @@ pub async fn find_many(
 ) -> Result<Vec<AccountRow>, DbErr> {
     let query = Entity::find()
         .filter(super::ids_in(db.get_database_backend(), Column::Id, ids))
-        .filter(visible(scope));
+        .filter(region_in_scope(Column::RegionId, scope));
     pg_row::all(db, query).await
 }
 

@@ -40,8 +40,7 @@ impl ByPosition for MemberUnitRow {
     }
 }
 
-/// The units a caller with `scope` may see (on the `member_unit` table).
-pub fn visible(scope: &Scope) -> Condition {
+fn visible(scope: &Scope) -> Condition {
     if scope.is_everything() {
         return Condition::all();
     }
