@@ -30,6 +30,15 @@ pub fn unknown_code(type_name: &str, code: &str) -> DbErr {
     DbErr::Type(format!("unknown {type_name} code {code:?} stored"))
 }
 
+/// A stored code as its domain enum; a code the domain does not know fails the row (logged).
+pub fn from_stored<T: Coded>(code: &str) -> Result<T, DbErr> {
+    T::from_code(code).ok_or_else(|| {
+        let err = unknown_code(T::NAME, code);
+        tracing::error!(error = %err, "corrupt row");
+        err
+    })
+}
+
 macro_rules! stored_as_code {
     ($($ty:ident),+ $(,)?) => {$(
         impl Coded for $ty {

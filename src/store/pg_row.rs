@@ -10,7 +10,7 @@
 //! result (every row of a result has the same columns), on its first row; codes become domain
 //! enums as `store::column` reads them. Other backends, and rows that are not the whole model,
 //! keep the derived decoder.
-use super::column::{Coded, unknown_code};
+use super::column::{Coded, from_stored};
 use sea_orm::sqlx::postgres::PgRow;
 use sea_orm::sqlx::{Column as _, Decode, Postgres, Row, Type, TypeInfo as _};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, QueryResult, QueryTrait};
@@ -124,20 +124,12 @@ impl<'r> PgColumns<'r> {
     /// A code column as its domain enum; a code the domain does not know fails the row.
     pub fn code<T: Coded>(&self, index: usize) -> Result<T, DbErr> {
         let code: &str = self.get(index)?;
-        parse(code)
+        from_stored(code)
     }
 
     /// A nullable code column.
     pub fn code_opt<T: Coded>(&self, index: usize) -> Result<Option<T>, DbErr> {
         let code: Option<&str> = self.get(index)?;
-        code.map(parse).transpose()
+        code.map(from_stored).transpose()
     }
-}
-
-fn parse<T: Coded>(code: &str) -> Result<T, DbErr> {
-    T::from_code(code).ok_or_else(|| {
-        let err = unknown_code(T::NAME, code);
-        tracing::error!(error = %err, "corrupt row");
-        err
-    })
 }

@@ -1630,3 +1630,84 @@ async fn an_events_grid_comes_with_it_only_within_the_callers_scope() {
     assert_ok(&body);
     assert_eq!(body["data"]["event"]["title"], "路灯不亮");
 }
+
+/// `event(id)` reads its photos and timeline in the event's own statement (on PostgreSQL): they
+/// are the same as a list's loaders read, in upload order and oldest first, for every caller
+/// that reaches the event however it reaches it; an event without photos has none.
+#[tokio::test]
+async fn an_events_photos_and_timeline_are_the_same_read_with_it_or_by_the_loaders() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let mut input = report_input(&app, &w.g1, "井盖缺失");
+    input["photos"] = json!([null, null]);
+    let body = upload(
+        &app,
+        &w.g1_member.access,
+        &report_query(),
+        json!({"i": input}),
+        vec![
+            ("i.photos.0", jpeg(3, 1500), "image/jpeg", "a.jpg"),
+            ("i.photos.1", jpeg(5, 900), "image/jpeg", "b.jpg"),
+        ],
+    )
+    .await;
+    assert_ok(&body);
+    let id = body["data"]["reportEvent"]["id"].as_str().unwrap().to_owned();
+    acted(&app, &w.c1_worker.access, "acceptEvent", &id, json!({})).await;
+    acted(
+        &app,
+        &w.c1_worker.access,
+        "dispatchEvent",
+        &id,
+        json!({"unitId": w.unit_id, "instructions": "请补装井盖"}),
+    )
+    .await;
+    let bare = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, "无图")).await;
+    let bare = bare["id"].as_str().unwrap().to_owned();
+
+    let fields = "id photos{id sha256 contentType sizeBytes} timeline{action fromState toState actorName note createdAt photos{id}}";
+    let detail = format!("query($id:UUID!){{event(id:$id){{grid{{name}} {fields}}}}}");
+    let listed = format!("{{events(first:50){{edges{{node{{{fields}}}}}}}}}");
+    for token in [&w.c1_worker.access, &w.c1_liaison.access, &w.g1_member.access] {
+        let body = app.gql(Some(token), &listed, json!({})).await;
+        assert_ok(&body);
+        let by_loaders = |id: &str| {
+            body["data"]["events"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| &e["node"])
+                .find(|n| n["id"] == id)
+                .cloned()
+        };
+        let one = app.gql(Some(token), &detail, json!({"id": id})).await;
+        assert_ok(&one);
+        let event = &one["data"]["event"];
+        let sizes: Vec<_> = event["photos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["sizeBytes"].as_i64().unwrap())
+            .collect();
+        assert_eq!(sizes, [1500, 900], "{one}");
+        assert_eq!(actions(event), ["REPORTED", "ACCEPTED", "DISPATCHED"], "{one}");
+        assert_eq!(event["timeline"][0]["toState"], "REPORTED");
+        assert_eq!(event["timeline"][2]["note"], "请补装井盖");
+        let listed = by_loaders(&id).expect("the event in the caller's list");
+        assert_eq!(event["photos"], listed["photos"]);
+        assert_eq!(event["timeline"], listed["timeline"]);
+        if token != &w.c1_liaison.access {
+            let one = app.gql(Some(token), &detail, json!({"id": bare})).await;
+            assert_ok(&one);
+            assert_eq!(one["data"]["event"]["photos"], json!([]));
+            assert_eq!(actions(&one["data"]["event"]), ["REPORTED"]);
+            assert_eq!(one["data"]["event"]["timeline"], by_loaders(&bare).unwrap()["timeline"]);
+        }
+    }
+    // Out of reach: nothing of it.
+    let body = app
+        .gql(Some(&w.sd2_admin.access), &detail, json!({"id": id}))
+        .await;
+    assert_code(&body, "NOT_FOUND");
+    assert!(body["data"].is_null() || body["data"]["event"].is_null());
+}

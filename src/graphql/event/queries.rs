@@ -7,7 +7,7 @@ use crate::graphql::loaders::Loaders;
 use crate::graphql::page::{connection, connection_cost};
 use crate::graphql::{actor, state};
 use crate::service::event as service;
-use crate::store::event::{EventFilter, EventRow};
+use crate::store::event::{Along, EventFilter, EventRow};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, Utc};
@@ -55,14 +55,16 @@ pub struct EventQuery;
 #[Object]
 impl EventQuery {
     async fn event(&self, ctx: &Context<'_>, id: Uuid) -> Result<Event> {
-        if !ctx.look_ahead().field("grid").exists() {
-            return Ok(Event(service::get(state(ctx), actor(ctx)?, id).await?));
-        }
-        // The grid in the same statement.
-        let (row, grid) = service::get_with_grid(state(ctx), actor(ctx)?, id).await?;
-        ctx.data_unchecked::<Loaders>()
-            .hold_region(row.grid_id, grid);
-        Ok(Event(row))
+        // The grid, photos and timeline the document asks for, in the event's statement.
+        let look = ctx.look_ahead();
+        let along = Along {
+            grid: look.field("grid").exists(),
+            photos: look.field("photos").exists(),
+            steps: look.field("timeline").exists(),
+        };
+        let mut detail = service::get_detail(state(ctx), actor(ctx)?, id, along).await?;
+        ctx.data_unchecked::<Loaders>().hold_detail(&mut detail);
+        Ok(Event(detail.event))
     }
 
     /// Events you can see, newest first.

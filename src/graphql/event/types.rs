@@ -239,10 +239,8 @@ impl Event {
     async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<Photo>> {
         let loaders = ctx.data_unchecked::<Loaders>();
         Ok(loaders
-            .event_photos
-            .load_one(self.0.id)
+            .event_photos(self.0.id)
             .await?
-            .unwrap_or_default()
             .into_iter()
             .map(Photo::from)
             .collect())
@@ -251,10 +249,8 @@ impl Event {
     async fn timeline(&self, ctx: &Context<'_>) -> Result<Vec<TimelineEntry>> {
         let loaders = ctx.data_unchecked::<Loaders>();
         Ok(loaders
-            .steps_by_event
-            .load_one(self.0.id)
+            .steps(self.0.id)
             .await?
-            .unwrap_or_default()
             .into_iter()
             .map(TimelineEntry::from)
             .collect())

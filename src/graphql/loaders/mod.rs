@@ -8,7 +8,7 @@ use crate::access::service_item::ItemViewer;
 use crate::error::AppError;
 use crate::graphql::actor;
 use crate::store::account::{self, AccountRow};
-use crate::store::event::{self, EventRow, StepRow};
+use crate::store::event::{self, EventDetail, EventRow, StepRow};
 use crate::store::grid_member::{self, AssignmentRow};
 use crate::store::member_unit::{self, MemberUnitRow, MembershipRow};
 use crate::store::photo::{self, PhotoRow};
@@ -318,14 +318,16 @@ pub struct Loaders {
     pub assignments_by_member: DataLoader<AssignmentsByMember>,
     pub memberships_by_unit: DataLoader<MembershipsByUnit>,
     pub event_by_id: DataLoader<EventById>,
-    pub steps_by_event: DataLoader<StepsByEvent>,
-    pub event_photos: DataLoader<PhotosByOwner>,
+    steps_by_event: DataLoader<StepsByEvent>,
+    event_photos: DataLoader<PhotosByOwner>,
     pub step_photos: DataLoader<PhotosByOwner>,
     pub residents_by_event: DataLoader<ResidentsByEvent>,
     pub committee_activities: CommitteeActivityLoaders,
     regions_ahead: ReadAhead<RegionRow>,
     accounts_ahead: ReadAhead<AccountRow>,
     units_ahead: ReadAhead<MemberUnitRow>,
+    event_photos_ahead: ReadAhead<Vec<PhotoRow>>,
+    steps_ahead: ReadAhead<Vec<StepRow>>,
     db: DatabaseConnection,
     delay: Duration,
     /// Built on first use: what the caller may see of service items depends on the caller's
@@ -410,6 +412,8 @@ impl Loaders {
             regions_ahead: ReadAhead::default(),
             accounts_ahead: ReadAhead::default(),
             units_ahead: ReadAhead::default(),
+            event_photos_ahead: ReadAhead::default(),
+            steps_ahead: ReadAhead::default(),
             db: db.clone(),
             delay,
             service_items: OnceCell::new(),
@@ -422,9 +426,37 @@ impl Loaders {
         self.regions_ahead.load(&self.region_by_id, id).await
     }
 
-    /// Holds a region read along with another row (an event's grid), so that `region` finds it.
-    pub fn hold_region(&self, id: Uuid, row: Option<RegionRow>) {
-        self.regions_ahead.hold(id, row);
+    /// An event's own photos, in upload order (the event already reached by the caller).
+    pub async fn event_photos(&self, event_id: Uuid) -> Result<Vec<PhotoRow>> {
+        let held = self
+            .event_photos_ahead
+            .load(&self.event_photos, event_id)
+            .await?;
+        Ok(held.unwrap_or_default())
+    }
+
+    /// An event's timeline, oldest first (the event already reached by the caller).
+    pub async fn steps(&self, event_id: Uuid) -> Result<Vec<StepRow>> {
+        let held = self
+            .steps_ahead
+            .load(&self.steps_by_event, event_id)
+            .await?;
+        Ok(held.unwrap_or_default())
+    }
+
+    /// Holds what was read in an event's own statement (`store::event::find_detail`), so that
+    /// its nested fields find it.
+    pub fn hold_detail(&self, detail: &mut EventDetail) {
+        let id = detail.event.id;
+        if let Some(grid) = detail.grid.take() {
+            self.regions_ahead.hold(detail.event.grid_id, grid);
+        }
+        if let Some(photos) = detail.photos.take() {
+            self.event_photos_ahead.hold(id, Some(photos));
+        }
+        if let Some(steps) = detail.steps.take() {
+            self.steps_ahead.hold(id, Some(steps));
+        }
     }
 
     /// An account in the caller's scope.

@@ -6,7 +6,7 @@ use crate::domain::event as rules;
 use crate::domain::region::RegionLevel;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::event::{self as store, EventColumns, EventFilter, EventRow};
+use crate::store::event::{self as store, Along, EventColumns, EventDetail, EventFilter, EventRow};
 use crate::store::region;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
@@ -17,13 +17,14 @@ pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<EventRo
         .ok_or_else(|| AppError::not_found("事件"))
 }
 
-/// The event with its grid (`None` when the grid is outside the caller's scope).
-pub async fn get_with_grid(
+/// The event with what `along` asks read in its statement (`store::event::find_detail`).
+pub async fn get_detail(
     state: &AppState,
     actor: &Actor,
     id: Uuid,
-) -> AppResult<(EventRow, Option<region::RegionRow>)> {
-    store::find_with_grid(&state.keyed, id, &EventReach::of(&actor.principal))
+    along: Along,
+) -> AppResult<EventDetail> {
+    store::find_detail(&state.keyed, id, &EventReach::of(&actor.principal), along)
         .await?
         .ok_or_else(|| AppError::not_found("事件"))
 }

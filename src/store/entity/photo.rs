@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+/// `Deserialize`: as PostgreSQL's `json_agg` writes the row (`store::event::find_detail`).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "photo")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
