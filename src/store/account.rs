@@ -91,8 +91,13 @@ pub async fn find_many(
 ) -> Result<Vec<AccountRow>, DbErr> {
     let query = Entity::find()
         .filter(super::ids_in(db.get_database_backend(), Column::Id, ids))
-        .filter(region_in_scope(Column::RegionId, scope));
+        .filter(visible(scope));
     pg_row::all(db, query).await
+}
+
+/// Accounts a caller with this scope may see: those of regions in it.
+pub(super) fn visible(scope: &Scope) -> sea_orm::Condition {
+    region_in_scope(Column::RegionId, scope)
 }
 
 #[derive(Debug, Default, Clone)]

@@ -8,7 +8,9 @@ use super::entity::event::{self, Column, Entity};
 use super::entity::event_resident::{self, Entity as EventResident};
 use super::entity::event_step::{self, Entity as Step};
 use super::entity::points_ledger::{self, Entity as Ledger};
-use super::entity::region;
+use super::account::AccountRow;
+use super::entity::{account, member_unit, region};
+use super::member_unit::MemberUnitRow;
 use super::pg_row::{self, ByPosition, PgColumns};
 use super::column::from_stored;
 use super::photo::PhotoRow;
@@ -454,12 +456,21 @@ pub async fn list(
     limit: u64,
     after: Option<(DateTime<Utc>, Uuid)>,
     columns: EventColumns,
-) -> Result<Vec<EventRow>, DbErr> {
+    along: ListAlong,
+) -> Result<Vec<Listed>, DbErr> {
     let backend = db.get_database_backend();
     let postgres = backend == DatabaseBackend::Postgres;
     // Other backends decode by name, which takes the whole row.
     let columns = if postgres {
-        columns.union(EventColumns::KEYS)
+        // The keys, and the links a join reads along.
+        let mut links = Vec::with_capacity(2);
+        if along.reporters {
+            links.push(Column::ReporterAccountId);
+        }
+        if along.units {
+            links.push(Column::AssignedUnitId);
+        }
+        columns.union(EventColumns::KEYS).with(&links)
     } else {
         EventColumns::ALL
     };
@@ -593,12 +604,13 @@ pub async fn list(
                 all.union(UnionType::All, page_of(i + 1, part));
             }
         }
+        let (all, width) = joined(all, columns.width(), reach.scope(), along);
         let statement = backend.build(&all);
-        let read = |c: &PgColumns<'_>| read_event(c, columns);
+        let read = |c: &PgColumns<'_>| read_listed(c, columns, along);
         if stable {
-            pg_row::all_read(keyed, statement, columns.width(), read).await?
+            pg_row::all_read(keyed, statement, width, read).await?
         } else {
-            pg_row::all_read(db, statement, columns.width(), read).await?
+            pg_row::all_read(db, statement, width, read).await?
         }
     } else {
         let mut rows = Vec::new();
@@ -607,18 +619,128 @@ pub async fn list(
                 Entity::find()
                     .from_raw_sql(backend.build(&statement))
                     .all(db)
-                    .await?,
+                    .await?
+                    .into_iter()
+                    .map(Listed::alone),
             );
         }
         rows
     };
     if several {
         // Each part's page is in order; a row two parts share comes twice, side by side.
-        rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.reported_at, r.id)));
-        rows.dedup_by_key(|r| r.id);
+        rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.event.reported_at, r.event.id)));
+        rows.dedup_by_key(|r| r.event.id);
         rows.truncate(limit as usize);
     }
     Ok(rows)
+}
+
+/// What a list reads along with its rows, in the same statement (PostgreSQL).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListAlong {
+    /// Each row's reporter, when in the caller's scope.
+    pub reporters: bool,
+    /// Each row's assigned unit, when the caller may see it.
+    pub units: bool,
+}
+
+/// A listed event and what was read along with it (`None`: not read along; `Some(None)`: none,
+/// or out of the caller's sight).
+#[derive(Debug)]
+pub struct Listed {
+    pub event: EventRow,
+    pub reporter: Option<Option<AccountRow>>,
+    pub unit: Option<Option<MemberUnitRow>>,
+}
+
+impl Listed {
+    fn alone(event: EventRow) -> Self {
+        Listed {
+            event,
+            reporter: None,
+            unit: None,
+        }
+    }
+}
+
+/// The page `rows` selects (`width` columns), with its reporters and units `LEFT JOIN`ed on
+/// what the caller may see of them, as each's loader filters them, their columns after the
+/// event's; and the joined row's width. Without either, the page as it is.
+fn joined(
+    rows: SelectStatement,
+    width: usize,
+    scope: &Scope,
+    along: ListAlong,
+) -> (SelectStatement, usize) {
+    if !along.reporters && !along.units {
+        return (rows, width);
+    }
+    let page = Alias::new("page");
+    let mut query = Query::select()
+        .column((page.clone(), Asterisk))
+        .from_subquery(rows, page.clone())
+        .to_owned();
+    let mut width = width;
+    if along.reporters {
+        let on = Condition::all()
+            .add(
+                Expr::col((account::Entity, account::Column::Id))
+                    .equals((page.clone(), Column::ReporterAccountId)),
+            )
+            .add(super::account::visible(scope));
+        query
+            .columns(account::Column::iter().map(|c| (account::Entity, c)))
+            .join(JoinType::LeftJoin, account::Entity, on);
+        width += AccountRow::WIDTH;
+    }
+    if along.units {
+        let on = Condition::all()
+            .add(
+                Expr::col((member_unit::Entity, member_unit::Column::Id))
+                    .equals((page.clone(), Column::AssignedUnitId)),
+            )
+            .add(super::member_unit::visible(scope));
+        query
+            .columns(member_unit::Column::iter().map(|c| (member_unit::Entity, c)))
+            .join(JoinType::LeftJoin, member_unit::Entity, on);
+        width += MemberUnitRow::WIDTH;
+    }
+    query
+        .order_by((page.clone(), Column::ReportedAt), Order::Desc)
+        .order_by((page, Column::Id), Order::Desc);
+    (query, width)
+}
+
+/// A row of `joined`: the event's columns, then its reporter's and its unit's when read along.
+fn read_listed(
+    c: &PgColumns<'_>,
+    columns: EventColumns,
+    along: ListAlong,
+) -> Result<Listed, DbErr> {
+    let event = read_event(c, columns)?;
+    let mut at = columns.width();
+    let mut next = |wanted: bool, width: usize| {
+        let row = wanted.then(|| c.from(at));
+        if wanted {
+            at += width;
+        }
+        row
+    };
+    let reporter = next(along.reporters, AccountRow::WIDTH);
+    let unit = next(along.units, MemberUnitRow::WIDTH);
+    Ok(Listed {
+        event,
+        reporter: reporter.map(|r| joined_row::<AccountRow>(&r)).transpose()?,
+        unit: unit.map(|u| joined_row::<MemberUnitRow>(&u)).transpose()?,
+    })
+}
+
+/// A `LEFT JOIN`ed row whose first column is its id: `None` when nothing matched.
+fn joined_row<M: ByPosition>(c: &PgColumns<'_>) -> Result<Option<M>, DbErr> {
+    match c.get::<Option<Uuid>>(0)? {
+        Some(_) => Ok(Some(M::read(c)?)),
+        None => Ok(None),
+    }
 }
 
 /// A new report, filed in the figure rollups in the same transaction.

@@ -40,7 +40,9 @@ impl ByPosition for MemberUnitRow {
     }
 }
 
-fn visible(scope: &Scope) -> Condition {
+/// Units a caller with this scope may see: those of regions in it, of no region, or sitting on a
+/// committee in it.
+pub(super) fn visible(scope: &Scope) -> Condition {
     if scope.is_everything() {
         return Condition::all();
     }

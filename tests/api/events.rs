@@ -1711,3 +1711,69 @@ async fn an_events_photos_and_timeline_are_the_same_read_with_it_or_by_the_loade
     assert_code(&body, "NOT_FOUND");
     assert!(body["data"].is_null() || body["data"]["event"].is_null());
 }
+
+/// A list reads its rows' reporters and units in its own statement (on PostgreSQL), each only
+/// where the caller may see it, exactly as `event(id)` answers them through the loaders: the
+/// unit's liaison sees its unit but not the rider who reported (outside its scope), the
+/// community worker sees both, the grid member its own report.
+#[tokio::test]
+async fn a_lists_reporters_and_units_are_those_the_caller_may_see() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let mut ids = Vec::new();
+    for (i, title) in ["派单一", "未派单"].iter().enumerate() {
+        let event = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, title)).await;
+        let id = event["id"].as_str().unwrap().to_owned();
+        if i == 0 {
+            acted(&app, &w.c1_worker.access, "acceptEvent", &id, json!({})).await;
+            acted(
+                &app,
+                &w.c1_worker.access,
+                "dispatchEvent",
+                &id,
+                json!({"unitId": w.unit_id}),
+            )
+            .await;
+        }
+        ids.push(id);
+        app.clock.advance(Duration::minutes(1));
+    }
+    let fields = "id reporter{id name} assignedUnit{id name}";
+    let listed = format!("{{events(first:50){{edges{{node{{{fields}}}}}}}}}");
+    let one = format!("query($id:UUID!){{event(id:$id){{{fields}}}}}");
+    let mut seen = std::collections::HashMap::new();
+    for (who, token) in [
+        ("liaison", &w.c1_liaison.access),
+        ("worker", &w.c1_worker.access),
+        ("member", &w.g1_member.access),
+    ] {
+        let body = app.gql(Some(token), &listed, json!({})).await;
+        assert_ok(&body);
+        for edge in body["data"]["events"]["edges"].as_array().unwrap() {
+            let node = &edge["node"];
+            let id = node["id"].as_str().unwrap();
+            if !ids.iter().any(|i| i == id) {
+                continue;
+            }
+            let alone = app.gql(Some(token), &one, json!({"id": id})).await;
+            assert_ok(&alone);
+            assert_eq!(node, &alone["data"]["event"], "{who}");
+            seen.insert((who, id.to_owned()), node.clone());
+        }
+    }
+    let dispatched = &ids[0];
+    let liaison = &seen[&("liaison", dispatched.clone())];
+    assert!(liaison["reporter"].is_null(), "{liaison}");
+    assert_eq!(liaison["assignedUnit"]["id"], w.unit_id.as_str());
+    assert!(!seen.contains_key(&("liaison", ids[1].clone())));
+    let worker = &seen[&("worker", dispatched.clone())];
+    assert_eq!(worker["reporter"]["id"], w.g1_member.account_id.as_str());
+    assert_eq!(worker["assignedUnit"]["id"], w.unit_id.as_str());
+    let member = &seen[&("member", ids[1].clone())];
+    assert_eq!(member["reporter"]["id"], w.g1_member.account_id.as_str());
+    assert!(member["assignedUnit"].is_null());
+    // Another sub-district lists neither.
+    let body = app.gql(Some(&w.sd2_admin.access), &listed, json!({})).await;
+    assert_ok(&body);
+    assert!(!body.to_string().contains(dispatched.as_str()));
+}

@@ -7,7 +7,7 @@ use crate::graphql::loaders::Loaders;
 use crate::graphql::page::{connection, connection_cost};
 use crate::graphql::{actor, state};
 use crate::service::event as service;
-use crate::store::event::{Along, EventFilter, EventRow};
+use crate::store::event::{Along, EventFilter, EventRow, ListAlong, Listed};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, Utc};
@@ -112,7 +112,10 @@ impl EventQuery {
                 .any(|node| node.selection_set().any(|f| f.name() == field))
         };
         let (grids, reporters, units) = (asks("grid"), asks("reporter"), asks("assignedUnit"));
-        let rows = service::list(
+        // Reporters and units in the list's statement; grids (a few, shared by many rows) by
+        // their loader, side by side.
+        let along = ListAlong { reporters, units };
+        let listed = service::list(
             state(ctx),
             actor,
             filter,
@@ -120,9 +123,26 @@ impl EventQuery {
             page.first + 1,
             after,
             columns,
+            along,
         )
         .await?;
-        // The page's grids, reporters and units, each kind in one statement.
+        let loaders = ctx.data_unchecked::<Loaders>();
+        let mut rows = Vec::with_capacity(listed.len());
+        for Listed {
+            event,
+            reporter,
+            unit,
+        } in listed
+        {
+            if let Some(reporter) = reporter {
+                loaders.hold_account(event.reporter_account_id, reporter);
+            }
+            if let (Some(id), Some(unit)) = (event.assigned_unit_id, unit) {
+                loaders.hold_member_unit(id, unit);
+            }
+            rows.push(event);
+        }
+        // What was not read along, each kind in one statement.
         let pick = |wanted: bool, key: fn(&EventRow) -> Option<Uuid>| {
             if wanted {
                 rows.iter().filter_map(key).collect()
@@ -130,7 +150,7 @@ impl EventQuery {
                 Vec::new()
             }
         };
-        ctx.data_unchecked::<Loaders>()
+        loaders
             .read_ahead(
                 pick(grids, |r| Some(r.grid_id)),
                 pick(reporters, |r| Some(r.reporter_account_id)),

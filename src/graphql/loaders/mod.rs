@@ -464,6 +464,16 @@ impl Loaders {
         self.accounts_ahead.load(&self.account_by_id, id).await
     }
 
+    /// Holds an account read along with another row (`None`: out of the caller's scope).
+    pub fn hold_account(&self, id: Uuid, row: Option<AccountRow>) {
+        self.accounts_ahead.hold(id, row);
+    }
+
+    /// Holds a member unit read along with another row (`None`: out of the caller's sight).
+    pub fn hold_member_unit(&self, id: Uuid, row: Option<MemberUnitRow>) {
+        self.units_ahead.hold(id, row);
+    }
+
     /// A member unit the caller may see.
     pub async fn member_unit(&self, id: Uuid) -> Result<Option<MemberUnitRow>> {
         self.units_ahead.load(&self.member_unit_by_id, id).await

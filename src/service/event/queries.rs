@@ -6,7 +6,9 @@ use crate::domain::event as rules;
 use crate::domain::region::RegionLevel;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::event::{self as store, Along, EventColumns, EventDetail, EventFilter, EventRow};
+use crate::store::event::{
+    self as store, Along, EventColumns, EventDetail, EventFilter, EventRow, ListAlong, Listed,
+};
 use crate::store::region;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
@@ -56,7 +58,8 @@ pub async fn list(
     limit: u64,
     after: Option<(DateTime<Utc>, Uuid)>,
     columns: EventColumns,
-) -> AppResult<Vec<EventRow>> {
+    along: ListAlong,
+) -> AppResult<Vec<Listed>> {
     if let Some(id) = region_id {
         let me = &actor.principal;
         // The caller's own region (a community worker's console) is known from its session.
@@ -88,6 +91,7 @@ pub async fn list(
         limit,
         after,
         columns,
+        along,
     )
     .await?)
 }
