@@ -18,10 +18,11 @@ use crate::domain::service_item::{
     shanghai_day,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SelectStatement};
+use super::region::RegionRow;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, JoinType, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
+    Iterable, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -207,14 +208,17 @@ impl ByPosition for ItemRow {
     }
 }
 
-/// One page, newest first, plus one row to tell whether more follow.
+/// One page, newest first, plus one row to tell whether more follow; with `with_regions`, each
+/// item's committee region read in the same statement on PostgreSQL (`None` elsewhere: the
+/// region loader reads them).
 pub async fn list_items(
     db: &impl ConnectionTrait,
     viewer: &ItemViewer,
     filter: &ItemFilter,
     page: &PageRequest,
     after: Option<Uuid>,
-) -> Result<Vec<ItemRow>, DbErr> {
+    with_regions: bool,
+) -> Result<Vec<(ItemRow, Option<RegionRow>)>, DbErr> {
     let mut query = Entity::find().filter(item_visible(viewer));
     if let Some(within) = &filter.within {
         query = query.filter(region_in_scope(Column::RegionId, within));
@@ -235,7 +239,34 @@ pub async fn list_items(
         query = query.filter(claimable(claimant, *today));
     }
     let query = super::page::keyset_query(query, Column::Id, Order::Desc, after, page);
-    pg_row::all(db, query).await
+    let backend = db.get_database_backend();
+    if !with_regions || backend != DatabaseBackend::Postgres {
+        let rows: Vec<ItemRow> = pg_row::all(db, query).await?;
+        return Ok(rows.into_iter().map(|item| (item, None)).collect());
+    }
+    // The party region, as its loader reads it: whatever the caller's scope (the item is seen).
+    let mut query = query.into_query();
+    query
+        .columns(RegionColumn::iter().map(|c| (RegionEntity, c)))
+        .join(
+            JoinType::LeftJoin,
+            RegionEntity,
+            Expr::col((RegionEntity, RegionColumn::Id)).equals((Entity, Column::RegionId)),
+        );
+    pg_row::all_read(
+        db,
+        backend.build(&query),
+        ITEM_WIDTH + RegionRow::WIDTH,
+        |c| {
+            let region = c.from(ITEM_WIDTH);
+            let region = match region.get::<Option<Uuid>>(RegionColumn::Id as usize)? {
+                Some(_) => Some(RegionRow::read(&region)?),
+                None => None,
+            };
+            Ok((ItemRow::read(c)?, region))
+        },
+    )
+    .await
 }
 
 pub async fn insert_item(db: &impl ConnectionTrait, row: ItemRow) -> Result<ItemRow, DbErr> {

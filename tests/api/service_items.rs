@@ -1480,3 +1480,59 @@ async fn items_and_completion_reports_carry_photos_seen_only_by_who_sees_them() 
         1
     );
 }
+
+/// A list reads each item's committee region in its own statement (on PostgreSQL): the region
+/// the item answers alone, for a liaison (who has no region scope) as for staff, claimable or
+/// not, through `edges` and through `nodes`.
+#[tokio::test]
+async fn a_listed_items_region_is_the_one_it_answers_alone() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let admin = w.admin.access.as_str();
+    join(&app, admin, &w.unit_id, &w.c1).await;
+    let housing = unit(&app, admin, "鹤山市住房和城乡建设局", "13700000002", &[&w.sd1]).await;
+    let ours = need(&app, &w.c1_worker.access, &w.c1, "楼道清理", 5).await;
+    let theirs = need(&app, &w.sd2_admin.access, &w.c3, "东溪村助学", 5).await;
+    let regions = [(ours.as_str(), w.c1.as_str()), (theirs.as_str(), w.c3.as_str())];
+    let lists = [
+        "{serviceItems(first:50){edges{node{id region{id name}}} nodes{id region{id name}}}}",
+        "{serviceItems(first:50,claimableByMe:true){edges{node{id region{id name}}} nodes{id region{id name}}}}",
+    ];
+    for (token, sees) in [
+        (&w.c1_liaison.access, vec![&ours]),
+        (&housing.liaison.access, vec![&ours]),
+        (&w.c1_worker.access, vec![&ours]),
+        (&w.sd2_admin.access, vec![&theirs]),
+        (&w.admin.access, vec![&theirs, &ours]),
+    ] {
+        for list in lists {
+            let body = app.gql(Some(token), list, json!({})).await;
+            let staff = token != &w.c1_liaison.access && token != &housing.liaison.access;
+            if list.contains("claimableByMe") && staff {
+                // Staff claim offers, and none is posted: an empty list.
+                assert_ok(&body);
+                assert_eq!(node_ids(&body["data"]["serviceItems"]), Vec::<String>::new());
+                continue;
+            }
+            assert_ok(&body);
+            let ids = node_ids(&body["data"]["serviceItems"]);
+            assert_eq!(ids.iter().collect::<Vec<_>>(), sees, "{list}");
+            let nodes = body["data"]["serviceItems"]["nodes"].as_array().unwrap();
+            let edges = body["data"]["serviceItems"]["edges"].as_array().unwrap();
+            for (node, edge) in nodes.iter().zip(edges) {
+                assert_eq!(node, &edge["node"]);
+                let id = node["id"].as_str().unwrap();
+                let region = regions.iter().find(|(i, _)| *i == id).unwrap().1;
+                assert_eq!(node["region"]["id"], region, "{list}: {node}");
+                assert_eq!(node["region"], item(&app, token, id).await["region"]);
+            }
+        }
+    }
+    // On PostgreSQL the regions come in the page's statement.
+    if on_postgres() {
+        let asked = app
+            .statements_for(&w.c1_liaison.access, lists[1], json!({}))
+            .await;
+        assert_eq!(asked, 1);
+    }
+}

@@ -7,8 +7,9 @@ use std::time::Duration;
 const ME: &str = "{ me { id } }";
 const REGION: &str = "query($id:UUID!){region(id:$id){id}}";
 
-fn on_postgres() -> bool {
-    if std::env::var_os("TEST_DATABASE_URL").is_none() {
+/// Two instances need PostgreSQL (SQLite: one instance per database file).
+fn two_instances() -> bool {
+    if !on_postgres() {
         eprintln!("skipped on SQLite: one instance per database file");
         return false;
     }
@@ -24,7 +25,7 @@ async fn second_instance(app: &TestApp) -> TestApp {
 
 #[tokio::test]
 async fn logout_on_one_instance_refuses_the_token_on_another_at_once() {
-    if !on_postgres() {
+    if !two_instances() {
         return;
     }
     let a = spawn_app().await;
@@ -65,7 +66,7 @@ async fn refused_on(app: &TestApp, token: &str) {
 
 #[tokio::test]
 async fn disabling_on_one_instance_refuses_the_account_on_another_at_once() {
-    if !on_postgres() {
+    if !two_instances() {
         return;
     }
     let a = spawn_app().await;

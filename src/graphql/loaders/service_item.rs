@@ -1,7 +1,7 @@
 //! The service-item loaders of one request: items, claims and timelines as far as the caller's
 //! `ItemViewer` reaches, the parties to them, micro-wish beneficiaries and their photos. Built
 //! on first use (see `Loaders::service_items`).
-use super::{LoadError, PhotosByOwner, db_error, group_by, make};
+use super::{LoadError, PhotosByOwner, ReadAhead, db_error, group_by, make};
 use crate::access::resident::ResidentReach;
 use crate::access::service_item::ItemViewer;
 use crate::service::photo::PhotoOwner;
@@ -129,7 +129,8 @@ pub struct ServiceItemLoaders {
     pub item_by_id: DataLoader<ItemById>,
     pub claims_by_item: DataLoader<ClaimsByItem>,
     pub steps_by_item: DataLoader<StepsByItem>,
-    pub party_region: DataLoader<PartyRegion>,
+    party_region: DataLoader<PartyRegion>,
+    regions_ahead: ReadAhead<RegionRow>,
     pub party_unit: DataLoader<PartyUnit>,
     pub beneficiary_by_id: DataLoader<BeneficiaryById>,
     pub item_photos: DataLoader<PhotosByOwner>,
@@ -161,6 +162,7 @@ impl ServiceItemLoaders {
             ),
             steps_by_item: make(StepsByItem { db: db(), viewer }, delay),
             party_region: make(PartyRegion { db: db() }, delay),
+            regions_ahead: ReadAhead::default(),
             party_unit: make(PartyUnit { db: db() }, delay),
             beneficiary_by_id: make(
                 BeneficiaryById {
@@ -184,5 +186,17 @@ impl ServiceItemLoaders {
                 delay,
             ),
         }
+    }
+}
+
+impl ServiceItemLoaders {
+    /// A committee or claimant region of an item or claim the caller sees.
+    pub async fn party_region(&self, id: Uuid) -> async_graphql::Result<Option<RegionRow>> {
+        self.regions_ahead.load(&self.party_region, id).await
+    }
+
+    /// Holds an item's region read along with the item.
+    pub fn hold_party_region(&self, row: RegionRow) {
+        self.regions_ahead.hold(row.id, Some(row));
     }
 }

@@ -55,15 +55,34 @@ impl ServiceQuery {
             state,
             claimable_by_me: claimable_by_me.unwrap_or(false),
         };
-        let viewer = ctx.data_unchecked::<Loaders>().item_viewer(ctx).await?;
-        let rows = service::list_service_items(
+        let loaders = ctx.data_unchecked::<Loaders>();
+        let viewer = loaders.item_viewer(ctx).await?;
+        // Each item's region in the list's statement when the document asks for it.
+        let look = ctx.look_ahead();
+        let asks_region = [look.field("edges").field("node"), look.field("nodes")]
+            .iter()
+            .any(|node| node.field("region").exists());
+        let listed = service::list_service_items(
             crate::graphql::state(ctx),
             actor(ctx)?,
             viewer,
             query,
             &page,
+            asks_region,
         )
         .await?;
+        let mut rows = Vec::with_capacity(listed.len());
+        if listed.iter().any(|(_, region)| region.is_some()) {
+            let items = loaders.service_items(ctx).await?;
+            for (item, region) in listed {
+                if let Some(region) = region {
+                    items.hold_party_region(region);
+                }
+                rows.push(item);
+            }
+        } else {
+            rows.extend(listed.into_iter().map(|(item, _)| item));
+        }
         Ok(connection(
             rows,
             &page,

@@ -97,8 +97,7 @@ impl ServiceItem {
     async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         Ok(loaders(ctx)
             .await?
-            .party_region
-            .load_one(self.region_id)
+            .party_region(self.region_id)
             .await?
             .map(Region::from))
     }
@@ -258,8 +257,7 @@ impl ServiceClaim {
     async fn community(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         Ok(loaders(ctx)
             .await?
-            .party_region
-            .load_one(self.community_id)
+            .party_region(self.community_id)
             .await?
             .map(Region::from))
     }
@@ -361,8 +359,7 @@ impl CommitteeFollowThrough {
     async fn committee_region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         Ok(loaders(ctx)
             .await?
-            .party_region
-            .load_one(self.committee_region_id)
+            .party_region(self.committee_region_id)
             .await?
             .map(Region::from))
     }

@@ -9,6 +9,7 @@ use crate::domain::service_item::{
 };
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::store::region::RegionRow;
 use crate::store::service_item::{self as store, ClaimRow, ItemFilter, ItemRow};
 use uuid::Uuid;
 
@@ -30,7 +31,8 @@ pub async fn list_service_items(
     viewer: &ItemViewer,
     query: ItemQuery,
     page: &PageRequest,
-) -> AppResult<Vec<ItemRow>> {
+    with_regions: bool,
+) -> AppResult<Vec<(ItemRow, Option<RegionRow>)>> {
     let me = &actor.principal;
     let staff = matches!(viewer.kind(), Viewer::Staff { .. } | Viewer::All);
     let within = crate::service::region::narrowing(state, me, query.region_id, staff).await?;
@@ -51,7 +53,7 @@ pub async fn list_service_items(
     } else {
         &state.db
     };
-    Ok(store::list_items(db, viewer, &filter, page, page.after_id()?).await?)
+    Ok(store::list_items(db, viewer, &filter, page, page.after_id()?, with_regions).await?)
 }
 
 pub async fn find_service_item(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ItemRow> {
