@@ -9,6 +9,7 @@ use super::entity::service_claim::{self, Column as ClaimColumn, Entity as Claim}
 use super::entity::service_item::{self, Column, Entity};
 use super::entity::service_item_step::{self, Column as StepColumn, Entity as Step};
 use super::pg_row::{self, ByPosition, PgColumns};
+use super::region::RegionRow;
 use super::scope::region_in_scope;
 use crate::access::Scope;
 use crate::access::service_item::{Claimant, ItemViewer, Viewer};
@@ -18,7 +19,6 @@ use crate::domain::service_item::{
     shanghai_day,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use super::region::RegionRow;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, JoinType, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,

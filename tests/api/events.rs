@@ -1652,7 +1652,10 @@ async fn an_events_photos_and_timeline_are_the_same_read_with_it_or_by_the_loade
     )
     .await;
     assert_ok(&body);
-    let id = body["data"]["reportEvent"]["id"].as_str().unwrap().to_owned();
+    let id = body["data"]["reportEvent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     acted(&app, &w.c1_worker.access, "acceptEvent", &id, json!({})).await;
     acted(
         &app,
@@ -1668,7 +1671,11 @@ async fn an_events_photos_and_timeline_are_the_same_read_with_it_or_by_the_loade
     let fields = "id photos{id sha256 contentType sizeBytes} timeline{action fromState toState actorName note createdAt photos{id}}";
     let detail = format!("query($id:UUID!){{event(id:$id){{grid{{name}} {fields}}}}}");
     let listed = format!("{{events(first:50){{edges{{node{{{fields}}}}}}}}}");
-    for token in [&w.c1_worker.access, &w.c1_liaison.access, &w.g1_member.access] {
+    for token in [
+        &w.c1_worker.access,
+        &w.c1_liaison.access,
+        &w.g1_member.access,
+    ] {
         let body = app.gql(Some(token), &listed, json!({})).await;
         assert_ok(&body);
         let by_loaders = |id: &str| {
@@ -1690,7 +1697,11 @@ async fn an_events_photos_and_timeline_are_the_same_read_with_it_or_by_the_loade
             .map(|p| p["sizeBytes"].as_i64().unwrap())
             .collect();
         assert_eq!(sizes, [1500, 900], "{one}");
-        assert_eq!(actions(event), ["REPORTED", "ACCEPTED", "DISPATCHED"], "{one}");
+        assert_eq!(
+            actions(event),
+            ["REPORTED", "ACCEPTED", "DISPATCHED"],
+            "{one}"
+        );
         assert_eq!(event["timeline"][0]["toState"], "REPORTED");
         assert_eq!(event["timeline"][2]["note"], "请补装井盖");
         let listed = by_loaders(&id).expect("the event in the caller's list");
@@ -1701,7 +1712,10 @@ async fn an_events_photos_and_timeline_are_the_same_read_with_it_or_by_the_loade
             assert_ok(&one);
             assert_eq!(one["data"]["event"]["photos"], json!([]));
             assert_eq!(actions(&one["data"]["event"]), ["REPORTED"]);
-            assert_eq!(one["data"]["event"]["timeline"], by_loaders(&bare).unwrap()["timeline"]);
+            assert_eq!(
+                one["data"]["event"]["timeline"],
+                by_loaders(&bare).unwrap()["timeline"]
+            );
         }
     }
     // On PostgreSQL grid, photos and timeline come in the event's statement; the timeline's
@@ -1728,18 +1742,36 @@ async fn an_events_photos_and_timeline_are_the_same_read_with_it_or_by_the_loade
 async fn a_lists_reporters_and_units_are_those_the_caller_may_see() {
     let app = spawn_app().await;
     let w = world(&app).await;
+    // A unit of the community itself: the community's staff see it, a rider of one of its
+    // grids does not.
+    let body = app
+        .gql(
+            Some(&w.admin.access),
+            "mutation($i:CreateMemberUnitInput!){createMemberUnit(input:$i){id}}",
+            json!({"i": {"name": "新华社区物业", "kind": "ENTERPRISE", "regionId": w.c1}}),
+        )
+        .await;
+    assert_ok(&body);
+    let local = body["data"]["createMemberUnit"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut ids = Vec::new();
-    for (i, title) in ["派单一", "未派单"].iter().enumerate() {
+    for (title, unit) in [
+        ("派单一", Some(&w.unit_id)),
+        ("未派单", None),
+        ("派给社区单位", Some(&local)),
+    ] {
         let event = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, title)).await;
         let id = event["id"].as_str().unwrap().to_owned();
-        if i == 0 {
+        if let Some(unit) = unit {
             acted(&app, &w.c1_worker.access, "acceptEvent", &id, json!({})).await;
             acted(
                 &app,
                 &w.c1_worker.access,
                 "dispatchEvent",
                 &id,
-                json!({"unitId": w.unit_id}),
+                json!({"unitId": unit}),
             )
             .await;
         }
@@ -1780,6 +1812,13 @@ async fn a_lists_reporters_and_units_are_those_the_caller_may_see() {
     let member = &seen[&("member", ids[1].clone())];
     assert_eq!(member["reporter"]["id"], w.g1_member.account_id.as_str());
     assert!(member["assignedUnit"].is_null());
+    // The rider's own report, dispatched to a unit of the community: the unit is not the
+    // rider's to see.
+    let member = &seen[&("member", ids[2].clone())];
+    assert_eq!(member["reporter"]["id"], w.g1_member.account_id.as_str());
+    assert!(member["assignedUnit"].is_null(), "{member}");
+    let worker = &seen[&("worker", ids[2].clone())];
+    assert_eq!(worker["assignedUnit"]["id"], local.as_str());
     // On PostgreSQL reporters and units come in the list's statement.
     if on_postgres() {
         let asked = app

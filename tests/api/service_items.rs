@@ -1490,10 +1490,20 @@ async fn a_listed_items_region_is_the_one_it_answers_alone() {
     let w = world(&app).await;
     let admin = w.admin.access.as_str();
     join(&app, admin, &w.unit_id, &w.c1).await;
-    let housing = unit(&app, admin, "鹤山市住房和城乡建设局", "13700000002", &[&w.sd1]).await;
+    let housing = unit(
+        &app,
+        admin,
+        "鹤山市住房和城乡建设局",
+        "13700000002",
+        &[&w.sd1],
+    )
+    .await;
     let ours = need(&app, &w.c1_worker.access, &w.c1, "楼道清理", 5).await;
     let theirs = need(&app, &w.sd2_admin.access, &w.c3, "东溪村助学", 5).await;
-    let regions = [(ours.as_str(), w.c1.as_str()), (theirs.as_str(), w.c3.as_str())];
+    let regions = [
+        (ours.as_str(), w.c1.as_str()),
+        (theirs.as_str(), w.c3.as_str()),
+    ];
     let lists = [
         "{serviceItems(first:50){edges{node{id region{id name}}} nodes{id region{id name}}}}",
         "{serviceItems(first:50,claimableByMe:true){edges{node{id region{id name}}} nodes{id region{id name}}}}",
@@ -1511,7 +1521,10 @@ async fn a_listed_items_region_is_the_one_it_answers_alone() {
             if list.contains("claimableByMe") && staff {
                 // Staff claim offers, and none is posted: an empty list.
                 assert_ok(&body);
-                assert_eq!(node_ids(&body["data"]["serviceItems"]), Vec::<String>::new());
+                assert_eq!(
+                    node_ids(&body["data"]["serviceItems"]),
+                    Vec::<String>::new()
+                );
                 continue;
             }
             assert_ok(&body);
