@@ -457,9 +457,9 @@ pub async fn list(
     now: DateTime<Utc>,
     limit: u64,
     after: Option<(DateTime<Utc>, Uuid)>,
-    columns: EventColumns,
-    along: ListAlong,
+    read: RowRead,
 ) -> Result<Vec<Listed>, DbErr> {
+    let RowRead { columns, along } = read;
     let backend = db.get_database_backend();
     let postgres = backend == DatabaseBackend::Postgres;
     // Other backends decode by name, which takes the whole row.
@@ -635,6 +635,13 @@ pub async fn list(
         rows.truncate(limit as usize);
     }
     Ok(rows)
+}
+
+/// What a list reads of each row: which of the event's columns, and what along with it.
+#[derive(Debug, Clone, Copy)]
+pub struct RowRead {
+    pub columns: EventColumns,
+    pub along: ListAlong,
 }
 
 /// What a list reads along with its rows, in the same statement (PostgreSQL).

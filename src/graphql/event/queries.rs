@@ -7,7 +7,7 @@ use crate::graphql::loaders::Loaders;
 use crate::graphql::page::{connection, connection_cost};
 use crate::graphql::{actor, state};
 use crate::service::event as service;
-use crate::store::event::{Along, EventFilter, EventRow, ListAlong, Listed};
+use crate::store::event::{Along, EventFilter, EventRow, ListAlong, Listed, RowRead};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, Utc};
@@ -122,8 +122,7 @@ impl EventQuery {
             region_id,
             page.first + 1,
             after,
-            columns,
-            along,
+            RowRead { columns, along },
         )
         .await?;
         let loaders = ctx.data_unchecked::<Loaders>();

@@ -7,7 +7,7 @@ use crate::domain::region::RegionLevel;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::event::{
-    self as store, Along, EventColumns, EventDetail, EventFilter, EventRow, ListAlong, Listed,
+    self as store, Along, EventDetail, EventFilter, EventRow, Listed, RowRead,
 };
 use crate::store::region;
 use chrono::{DateTime, Duration, Utc};
@@ -57,8 +57,7 @@ pub async fn list(
     region_id: Option<Uuid>,
     limit: u64,
     after: Option<(DateTime<Utc>, Uuid)>,
-    columns: EventColumns,
-    along: ListAlong,
+    read: RowRead,
 ) -> AppResult<Vec<Listed>> {
     if let Some(id) = region_id {
         let me = &actor.principal;
@@ -90,8 +89,7 @@ pub async fn list(
         state.now(),
         limit,
         after,
-        columns,
-        along,
+        read,
     )
     .await?)
 }
