@@ -465,7 +465,10 @@ pub async fn list(
     // Other backends decode by name, which takes the whole row.
     let columns = if postgres {
         // The keys, and the links a join reads along.
-        let mut links = Vec::with_capacity(2);
+        let mut links = Vec::with_capacity(3);
+        if along.grids {
+            links.push(Column::GridId);
+        }
         if along.reporters {
             links.push(Column::ReporterAccountId);
         }
@@ -647,6 +650,8 @@ pub struct RowRead {
 /// What a list reads along with its rows, in the same statement (PostgreSQL).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ListAlong {
+    /// Each row's grid, when in the caller's scope.
+    pub grids: bool,
     /// Each row's reporter, when in the caller's scope.
     pub reporters: bool,
     /// Each row's assigned unit, when the caller may see it.
@@ -658,6 +663,7 @@ pub struct ListAlong {
 #[derive(Debug)]
 pub struct Listed {
     pub event: EventRow,
+    pub grid: Option<Option<RegionRow>>,
     pub reporter: Option<Option<AccountRow>>,
     pub unit: Option<Option<MemberUnitRow>>,
 }
@@ -666,22 +672,23 @@ impl Listed {
     fn alone(event: EventRow) -> Self {
         Listed {
             event,
+            grid: None,
             reporter: None,
             unit: None,
         }
     }
 }
 
-/// The page `rows` selects (`width` columns), with its reporters and units `LEFT JOIN`ed on
-/// what the caller may see of them, as each's loader filters them, their columns after the
-/// event's; and the joined row's width. Without either, the page as it is.
+/// The page `rows` selects (`width` columns), with what `along` asks joined to each row where
+/// the caller may see it, as each kind's loader filters it, their columns after the event's;
+/// and the joined row's width. Without any, the page as it is.
 fn joined(
     rows: SelectStatement,
     width: usize,
     scope: &Scope,
     along: ListAlong,
 ) -> (SelectStatement, usize) {
-    if !along.reporters && !along.units {
+    if !along.grids && !along.reporters && !along.units {
         return (rows, width);
     }
     let page = Alias::new("page");
@@ -690,36 +697,31 @@ fn joined(
         .from_subquery(rows, page.clone())
         .to_owned();
     let mut width = width;
+    if along.grids {
+        join_row(
+            &mut query,
+            (region::Entity, region::Column::Id),
+            (page.clone(), Column::GridId),
+            super::region::visible(scope),
+        );
+        width += RegionRow::WIDTH;
+    }
     if along.reporters {
-        let on = Condition::all()
-            .add(
-                Expr::col((account::Entity, account::Column::Id))
-                    .equals((page.clone(), Column::ReporterAccountId)),
-            )
-            .add(super::account::visible(scope));
-        query
-            .columns(account::Column::iter().map(|c| (account::Entity, c)))
-            .join(JoinType::LeftJoin, account::Entity, on);
+        join_row(
+            &mut query,
+            (account::Entity, account::Column::Id),
+            (page.clone(), Column::ReporterAccountId),
+            super::account::visible(scope),
+        );
         width += AccountRow::WIDTH;
     }
     if along.units {
-        // Row by row through the key: joined as a table, PostgreSQL's generic plan hashed every
-        // unit to test who may see it (0.65 ms for a console page); `OFFSET 0` keeps the
-        // sub-select from being flattened into that join.
-        let unit = Alias::new("u");
-        let of_row = Query::select()
-            .columns(member_unit::Column::iter().map(|c| (member_unit::Entity, c)))
-            .from(member_unit::Entity)
-            .and_where(
-                Expr::col((member_unit::Entity, member_unit::Column::Id))
-                    .equals((page.clone(), Column::AssignedUnitId)),
-            )
-            .cond_where(super::member_unit::visible(scope))
-            .offset(0)
-            .to_owned();
-        query
-            .columns(member_unit::Column::iter().map(|c| (unit.clone(), c)))
-            .join_lateral(JoinType::LeftJoin, of_row, unit, Expr::cust("TRUE"));
+        join_row(
+            &mut query,
+            (member_unit::Entity, member_unit::Column::Id),
+            (page.clone(), Column::AssignedUnitId),
+            super::member_unit::visible(scope),
+        );
         width += MemberUnitRow::WIDTH;
     }
     query
@@ -728,7 +730,31 @@ fn joined(
     (query, width)
 }
 
-/// A row of `joined`: the event's columns, then its reporter's and its unit's when read along.
+/// Joins to each row of `query` the row of `E` whose `id` is the row's `key`, if `visible`, all
+/// of its columns. Row by row through the key: joined as a table, PostgreSQL's generic plan
+/// hashed every unit to test who may see it (0.65 ms for a console page); `OFFSET 0` keeps the
+/// sub-select from being flattened into such a join.
+fn join_row<E: EntityTrait>(
+    query: &mut SelectStatement,
+    (entity, id): (E, E::Column),
+    key: (Alias, Column),
+    visible: Condition,
+) {
+    let alias = Alias::new(format!("along_{}", entity.table_name()));
+    let of_row = Query::select()
+        .columns(E::Column::iter().map(|c| (entity, c)))
+        .from(entity)
+        .and_where(Expr::col((entity, id)).equals(key))
+        .cond_where(visible)
+        .offset(0)
+        .to_owned();
+    query
+        .columns(E::Column::iter().map(|c| (alias.clone(), c)))
+        .join_lateral(JoinType::LeftJoin, of_row, alias, Expr::cust("TRUE"));
+}
+
+/// A row of `joined`: the event's columns, then its grid's, its reporter's and its unit's when
+/// read along.
 fn read_listed(
     c: &PgColumns<'_>,
     columns: EventColumns,
@@ -743,10 +769,12 @@ fn read_listed(
         }
         row
     };
+    let grid = next(along.grids, RegionRow::WIDTH);
     let reporter = next(along.reporters, AccountRow::WIDTH);
     let unit = next(along.units, MemberUnitRow::WIDTH);
     Ok(Listed {
         event,
+        grid: grid.map(|g| joined_row::<RegionRow>(&g)).transpose()?,
         reporter: reporter.map(|r| joined_row::<AccountRow>(&r)).transpose()?,
         unit: unit.map(|u| joined_row::<MemberUnitRow>(&u)).transpose()?,
     })

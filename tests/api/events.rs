@@ -1734,10 +1734,11 @@ async fn an_events_photos_and_timeline_are_the_same_read_with_it_or_by_the_loade
     assert!(body["data"].is_null() || body["data"]["event"].is_null());
 }
 
-/// A list reads its rows' reporters and units in its own statement (on PostgreSQL), each only
-/// where the caller may see it, exactly as `event(id)` answers them through the loaders: the
-/// unit's liaison sees its unit but not the rider who reported (outside its scope), the
-/// community worker sees both, the grid member its own report.
+/// A list reads its rows' grids, reporters and units in its own statement (on PostgreSQL), each
+/// only where the caller may see it, exactly as `event(id)` answers them through the loaders:
+/// the unit's liaison sees its unit but neither the grid nor the rider who reported (outside its
+/// scope), the community worker sees all three, the rider its own report but not a unit of the
+/// community.
 #[tokio::test]
 async fn a_lists_reporters_and_units_are_those_the_caller_may_see() {
     let app = spawn_app().await;
@@ -1778,7 +1779,7 @@ async fn a_lists_reporters_and_units_are_those_the_caller_may_see() {
         ids.push(id);
         app.clock.advance(Duration::minutes(1));
     }
-    let fields = "id reporter{id name} assignedUnit{id name}";
+    let fields = "id grid{id name} reporter{id name} assignedUnit{id name}";
     let listed = format!("{{events(first:50){{edges{{node{{{fields}}}}}}}}}");
     let one = format!("query($id:UUID!){{event(id:$id){{{fields}}}}}");
     let mut seen = std::collections::HashMap::new();
@@ -1804,11 +1805,13 @@ async fn a_lists_reporters_and_units_are_those_the_caller_may_see() {
     let dispatched = &ids[0];
     let liaison = &seen[&("liaison", dispatched.clone())];
     assert!(liaison["reporter"].is_null(), "{liaison}");
+    assert!(liaison["grid"].is_null(), "{liaison}");
     assert_eq!(liaison["assignedUnit"]["id"], w.unit_id.as_str());
     assert!(!seen.contains_key(&("liaison", ids[1].clone())));
     let worker = &seen[&("worker", dispatched.clone())];
     assert_eq!(worker["reporter"]["id"], w.g1_member.account_id.as_str());
     assert_eq!(worker["assignedUnit"]["id"], w.unit_id.as_str());
+    assert_eq!(worker["grid"]["id"], w.g1.as_str());
     let member = &seen[&("member", ids[1].clone())];
     assert_eq!(member["reporter"]["id"], w.g1_member.account_id.as_str());
     assert!(member["assignedUnit"].is_null());
@@ -1819,7 +1822,7 @@ async fn a_lists_reporters_and_units_are_those_the_caller_may_see() {
     assert!(member["assignedUnit"].is_null(), "{member}");
     let worker = &seen[&("worker", ids[2].clone())];
     assert_eq!(worker["assignedUnit"]["id"], local.as_str());
-    // On PostgreSQL reporters and units come in the list's statement.
+    // On PostgreSQL grids, reporters and units come in the list's statement.
     if on_postgres() {
         let asked = app
             .statements_for(&w.c1_worker.access, &listed, json!({}))

@@ -112,9 +112,13 @@ impl EventQuery {
                 .any(|node| node.selection_set().any(|f| f.name() == field))
         };
         let (grids, reporters, units) = (asks("grid"), asks("reporter"), asks("assignedUnit"));
-        // Reporters and units in the list's statement; grids (a few, shared by many rows) by
-        // their loader, side by side.
-        let along = ListAlong { reporters, units };
+        // Grids, reporters and units in the list's statement (PostgreSQL; elsewhere each kind
+        // in one statement, side by side).
+        let along = ListAlong {
+            grids,
+            reporters,
+            units,
+        };
         let listed = service::list(
             state(ctx),
             actor,
@@ -129,10 +133,14 @@ impl EventQuery {
         let mut rows = Vec::with_capacity(listed.len());
         for Listed {
             event,
+            grid,
             reporter,
             unit,
         } in listed
         {
+            if let Some(grid) = grid {
+                loaders.hold_region(event.grid_id, grid);
+            }
             if let Some(reporter) = reporter {
                 loaders.hold_account(event.reporter_account_id, reporter);
             }
@@ -141,7 +149,7 @@ impl EventQuery {
             }
             rows.push(event);
         }
-        // What was not read along, each kind in one statement.
+        // What was not read along.
         let pick = |wanted: bool, key: fn(&EventRow) -> Option<Uuid>| {
             if wanted {
                 rows.iter().filter_map(key).collect()

@@ -464,6 +464,11 @@ impl Loaders {
         self.accounts_ahead.load(&self.account_by_id, id).await
     }
 
+    /// Holds a region read along with another row (`None`: out of the caller's scope).
+    pub fn hold_region(&self, id: Uuid, row: Option<RegionRow>) {
+        self.regions_ahead.hold(id, row);
+    }
+
     /// Holds an account read along with another row (`None`: out of the caller's scope).
     pub fn hold_account(&self, id: Uuid, row: Option<AccountRow>) {
         self.accounts_ahead.hold(id, row);
