@@ -1122,4 +1122,27 @@ mod tests {
             assert_eq!(c as usize, i);
         }
     }
+
+    #[test]
+    fn aggregated_steps_read_whatever_the_sessions_time_zone_and_refuse_unknown_codes() {
+        // As PostgreSQL writes a row under `TimeZone = 'Asia/Shanghai'`.
+        let json = r#"[{"id":"01a2405a-9812-7738-92e9-bdb56b0839c2","event_id":"01a2405a-9812-7738-92e9-bdb56b0839c3","actor_account_id":null,"actor_name":"网格员","action":"REPORTED","from_state":null,"to_state":"REPORTED","note":"第一行\n\"引号\"","detail":null,"created_at":"2026-12-04T18:40:01.123456+08:00"}]"#;
+        let steps: Vec<StepRow> = json_rows::<StepJson>(json)
+            .unwrap()
+            .into_iter()
+            .map(StepRow::try_from)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(steps.len(), 1);
+        assert_eq!(
+            steps[0].created_at.to_rfc3339(),
+            "2026-12-04T10:40:01.123456+00:00"
+        );
+        assert_eq!(steps[0].note.as_deref(), Some("第一行\n\"引号\""));
+        assert_eq!(steps[0].to_state, Some(EventState::Reported));
+        let unknown = json.replace(r#""action":"REPORTED""#, r#""action":"TELEPORTED""#);
+        let decoded: Vec<StepJson> = json_rows(&unknown).unwrap();
+        assert!(StepRow::try_from(decoded.into_iter().next().unwrap()).is_err());
+        assert!(json_rows::<StepJson>("[{").is_err());
+    }
 }

@@ -1636,6 +1636,8 @@ async fn an_events_grid_comes_with_it_only_within_the_callers_scope() {
 /// that reaches the event however it reaches it; an event without photos has none.
 #[tokio::test]
 async fn an_events_photos_and_timeline_are_the_same_read_with_it_or_by_the_loaders() {
+    // What JSON must escape, as a note may hold it.
+    const NOTE: &str = "请补装\"井盖\" \\ 第二行\n\t制表 😀 </script>";
     let app = spawn_app().await;
     let w = world(&app).await;
     let mut input = report_input(&app, &w.g1, "井盖缺失");
@@ -1662,7 +1664,7 @@ async fn an_events_photos_and_timeline_are_the_same_read_with_it_or_by_the_loade
         &w.c1_worker.access,
         "dispatchEvent",
         &id,
-        json!({"unitId": w.unit_id, "instructions": "请补装井盖"}),
+        json!({"unitId": w.unit_id, "instructions": NOTE}),
     )
     .await;
     let bare = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, "无图")).await;
@@ -1703,7 +1705,7 @@ async fn an_events_photos_and_timeline_are_the_same_read_with_it_or_by_the_loade
             "{one}"
         );
         assert_eq!(event["timeline"][0]["toState"], "REPORTED");
-        assert_eq!(event["timeline"][2]["note"], "请补装井盖");
+        assert_eq!(event["timeline"][2]["note"], NOTE);
         let listed = by_loaders(&id).expect("the event in the caller's list");
         assert_eq!(event["photos"], listed["photos"]);
         assert_eq!(event["timeline"], listed["timeline"]);
