@@ -79,6 +79,12 @@ async fn acted(app: &TestApp, token: &str, mutation: &str, id: &str, args: Value
     body["data"][mutation].clone()
 }
 
+/// Accepted, then dispatched by `worker` with `args` (`unitId`, `instructions`).
+async fn dispatched(app: &TestApp, worker: &str, id: &str, args: Value) -> Value {
+    acted(app, worker, "acceptEvent", id, json!({})).await;
+    acted(app, worker, "dispatchEvent", id, args).await
+}
+
 async fn fetch_event(app: &TestApp, token: &str, id: &str) -> Value {
     let body = app
         .gql(
@@ -456,15 +462,7 @@ async fn who_may_do_what_follows_roles_levels_and_scope() {
     )
     .await;
     let bid = big["id"].as_str().unwrap();
-    acted(&app, &w.c1_worker.access, "acceptEvent", bid, json!({})).await;
-    acted(
-        &app,
-        &w.c1_worker.access,
-        "dispatchEvent",
-        bid,
-        json!({"unitId": w.unit_id}),
-    )
-    .await;
+    dispatched(&app, &w.c1_worker.access, bid, json!({"unitId": w.unit_id})).await;
     let body = act(&app, &w.g1_member.access, "startEvent", bid, json!({})).await;
     assert_code(&body, "FORBIDDEN");
 
@@ -1578,11 +1576,9 @@ async fn an_events_grid_comes_with_it_only_within_the_callers_scope() {
     )
     .await;
     let id = event["id"].as_str().unwrap();
-    acted(&app, &w.c1_worker.access, "acceptEvent", id, json!({})).await;
-    acted(
+    dispatched(
         &app,
         &w.c1_worker.access,
-        "dispatchEvent",
         id,
         json!({"unitId": w.unit_id, "instructions": "请维修路灯"}),
     )
@@ -1658,11 +1654,9 @@ async fn an_events_photos_and_timeline_are_the_same_read_with_it_or_by_the_loade
         .as_str()
         .unwrap()
         .to_owned();
-    acted(&app, &w.c1_worker.access, "acceptEvent", &id, json!({})).await;
-    acted(
+    dispatched(
         &app,
         &w.c1_worker.access,
-        "dispatchEvent",
         &id,
         json!({"unitId": w.unit_id, "instructions": NOTE}),
     )
@@ -1768,15 +1762,7 @@ async fn a_lists_reporters_and_units_are_those_the_caller_may_see() {
         let event = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, title)).await;
         let id = event["id"].as_str().unwrap().to_owned();
         if let Some(unit) = unit {
-            acted(&app, &w.c1_worker.access, "acceptEvent", &id, json!({})).await;
-            acted(
-                &app,
-                &w.c1_worker.access,
-                "dispatchEvent",
-                &id,
-                json!({"unitId": unit}),
-            )
-            .await;
+            dispatched(&app, &w.c1_worker.access, &id, json!({"unitId": unit})).await;
         }
         ids.push(id);
         app.clock.advance(Duration::minutes(1));

@@ -55,6 +55,21 @@ async fn unit(app: &TestApp, admin: &str, name: &str, phone: &str, committees: &
     }
 }
 
+/// The world's unit seated on its community's committee, and a housing bureau on the
+/// sub-district's working committee (which serves every community under it).
+async fn seated(app: &TestApp, w: &World) -> Unit {
+    let admin = w.admin.access.as_str();
+    join(app, admin, &w.unit_id, &w.c1).await;
+    unit(
+        app,
+        admin,
+        "鹤山市住房和城乡建设局",
+        "13700000002",
+        &[&w.sd1],
+    )
+    .await
+}
+
 async fn join(app: &TestApp, admin: &str, unit: &str, committee: &str) {
     let body = app
         .gql(
@@ -542,16 +557,7 @@ async fn only_member_units_of_the_committee_claim_its_needs() {
     let app = spawn_app().await;
     let w = world(&app).await;
     let admin = w.admin.access.as_str();
-    join(&app, admin, &w.unit_id, &w.c1).await;
-    // On the sub-district's working committee: serves every community under it.
-    let housing = unit(
-        &app,
-        admin,
-        "鹤山市住房和城乡建设局",
-        "13700000002",
-        &[&w.sd1],
-    )
-    .await;
+    let housing = seated(&app, &w).await;
     // On another community's committee only.
     let school = unit(&app, admin, "棠下中学", "13700000003", &[&w.c3]).await;
     // On no committee at all.
@@ -1488,16 +1494,7 @@ async fn items_and_completion_reports_carry_photos_seen_only_by_who_sees_them() 
 async fn a_listed_items_region_is_the_one_it_answers_alone() {
     let app = spawn_app().await;
     let w = world(&app).await;
-    let admin = w.admin.access.as_str();
-    join(&app, admin, &w.unit_id, &w.c1).await;
-    let housing = unit(
-        &app,
-        admin,
-        "鹤山市住房和城乡建设局",
-        "13700000002",
-        &[&w.sd1],
-    )
-    .await;
+    let housing = seated(&app, &w).await;
     let ours = need(&app, &w.c1_worker.access, &w.c1, "楼道清理", 5).await;
     let theirs = need(&app, &w.sd2_admin.access, &w.c3, "东溪村助学", 5).await;
     let regions = [
