@@ -62,9 +62,8 @@ impl EventQuery {
             photos: look.field("photos").exists(),
             steps: look.field("timeline").exists(),
         };
-        let mut detail = service::get_detail(state(ctx), actor(ctx)?, id, along).await?;
-        ctx.data_unchecked::<Loaders>().hold_detail(&mut detail);
-        Ok(Event(detail.event))
+        let detail = service::get_detail(state(ctx), actor(ctx)?, id, along).await?;
+        Ok(Event(ctx.data_unchecked::<Loaders>().hold_detail(detail)))
     }
 
     /// Events you can see, newest first.

@@ -445,18 +445,24 @@ impl Loaders {
     }
 
     /// Holds what was read in an event's own statement (`store::event::find_detail`), so that
-    /// its nested fields find it.
-    pub fn hold_detail(&self, detail: &mut EventDetail) {
-        let id = detail.event.id;
-        if let Some(grid) = detail.grid.take() {
-            self.regions_ahead.hold(detail.event.grid_id, grid);
+    /// its nested fields find it; the event.
+    pub fn hold_detail(&self, detail: EventDetail) -> EventRow {
+        let EventDetail {
+            event,
+            grid,
+            photos,
+            steps,
+        } = detail;
+        if let Some(grid) = grid {
+            self.regions_ahead.hold(event.grid_id, grid);
         }
-        if let Some(photos) = detail.photos.take() {
-            self.event_photos_ahead.hold(id, Some(photos));
+        if let Some(photos) = photos {
+            self.event_photos_ahead.hold(event.id, Some(photos));
         }
-        if let Some(steps) = detail.steps.take() {
-            self.steps_ahead.hold(id, Some(steps));
+        if let Some(steps) = steps {
+            self.steps_ahead.hold(event.id, Some(steps));
         }
+        event
     }
 
     /// An account in the caller's scope.

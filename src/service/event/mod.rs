@@ -16,7 +16,7 @@ mod workflow;
 
 pub use deadlines::{deadline_rules, policy_for, set_deadline_rule, sweep_breaches};
 pub use points::{LeaderEntry, leaderboard};
-pub use queries::{get, get_detail, like_pattern, list, may_see_event, possible_duplicates};
+pub use queries::{get_detail, like_pattern, list, may_see_event, possible_duplicates};
 pub use report::{MAX_SYNC, NewReport, report_event};
 pub use workflow::{StepInput, apply_step, merge_events};
 

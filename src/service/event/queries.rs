@@ -13,12 +13,6 @@ use crate::store::region;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<EventRow> {
-    store::find(&state.keyed, id, &EventReach::of(&actor.principal))
-        .await?
-        .ok_or_else(|| AppError::not_found("事件"))
-}
-
 /// The event with what `along` asks read in its statement (`store::event::find_detail`).
 pub async fn get_detail(
     state: &AppState,
