@@ -35,4 +35,14 @@ impl AppState {
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }
+
+    /// The connection pools by name, for their gauges: `default`, and `keyed` where it is a pool
+    /// of its own (PostgreSQL).
+    pub fn pools(&self) -> Vec<(&'static str, &DatabaseConnection)> {
+        let mut pools = vec![("default", &self.db)];
+        if self.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            pools.push(("keyed", &self.keyed));
+        }
+        pools
+    }
 }

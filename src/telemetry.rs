@@ -1,6 +1,6 @@
 //! Structured logs (tracing) and Prometheus metrics.
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
 use sea_orm::DatabaseConnection;
@@ -44,8 +44,8 @@ pub struct Metrics {
     pub db_statements: IntCounter,
     pub db_statement_errors: IntCounter,
     pub db_latency: Histogram,
-    db_pool_size: IntGauge,
-    db_pool_idle: IntGauge,
+    db_pool_size: IntGaugeVec,
+    db_pool_idle: IntGaugeVec,
 }
 
 impl Metrics {
@@ -77,8 +77,17 @@ impl Metrics {
                 ],
             ),
         )?;
-        let db_pool_size = IntGauge::new("db_pool_connections", "Open database connections")?;
-        let db_pool_idle = IntGauge::new("db_pool_idle_connections", "Idle database connections")?;
+        let db_pool_size = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Open database connections, by pool"),
+            &["pool"],
+        )?;
+        let db_pool_idle = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_idle_connections",
+                "Idle database connections, by pool",
+            ),
+            &["pool"],
+        )?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_latency.clone()))?;
         registry.register(Box::new(graphql_errors.clone()))?;
@@ -114,20 +123,26 @@ impl Metrics {
         })
     }
 
-    /// The Prometheus text exposition, with pool gauges read now.
-    pub fn render(&self, db: &DatabaseConnection) -> String {
-        let (size, idle) = match db.get_database_backend() {
-            sea_orm::DatabaseBackend::Postgres => {
-                let pool = db.get_postgres_connection_pool();
-                (pool.size(), pool.num_idle())
-            }
-            _ => {
-                let pool = db.get_sqlite_connection_pool();
-                (pool.size(), pool.num_idle())
-            }
-        };
-        self.db_pool_size.set(i64::from(size));
-        self.db_pool_idle.set(idle as i64);
+    /// The Prometheus text exposition, with each named pool's gauges read now.
+    pub fn render(&self, pools: &[(&str, &DatabaseConnection)]) -> String {
+        for (name, db) in pools {
+            let (size, idle) = match db.get_database_backend() {
+                sea_orm::DatabaseBackend::Postgres => {
+                    let pool = db.get_postgres_connection_pool();
+                    (pool.size(), pool.num_idle())
+                }
+                _ => {
+                    let pool = db.get_sqlite_connection_pool();
+                    (pool.size(), pool.num_idle())
+                }
+            };
+            self.db_pool_size
+                .with_label_values(&[name])
+                .set(i64::from(size));
+            self.db_pool_idle
+                .with_label_values(&[name])
+                .set(idle as i64);
+        }
         let mut out = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8(out).unwrap_or_default()

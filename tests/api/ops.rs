@@ -34,11 +34,18 @@ async fn health_ready_and_metrics() {
         "gridhub_http_requests_total{method=\"POST\",route=\"/graphql\",status=\"200\"}",
         "gridhub_http_request_duration_seconds_bucket",
         "gridhub_graphql_errors_total{code=\"UNAUTHENTICATED\"} 1",
-        "gridhub_db_pool_connections",
+        "gridhub_db_pool_connections{pool=\"default\"}",
+        "gridhub_db_pool_idle_connections{pool=\"default\"}",
         "gridhub_db_statements_total",
     ] {
         assert!(text.contains(metric), "missing {metric} in\n{text}");
     }
+    // PostgreSQL's second pool (statements planned once) is a pool of its own.
+    assert_eq!(
+        text.contains("gridhub_db_pool_connections{pool=\"keyed\"}"),
+        on_postgres(),
+        "{text}"
+    );
 }
 
 #[tokio::test]
