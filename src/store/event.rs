@@ -299,17 +299,10 @@ pub async fn find_detail(
     }
     let mut rows = pg_row::all_read(db, backend.build(&query), width, |c| {
         let event = read_event(c, EventColumns::ALL)?;
-        let grid = if along.grid {
-            let grid = c.from(EVENT_WIDTH);
-            Some(
-                match grid.get::<Option<Uuid>>(region::Column::Id as usize)? {
-                    Some(_) => Some(RegionRow::read(&grid)?),
-                    None => None,
-                },
-            )
-        } else {
-            None
-        };
+        let grid = along
+            .grid
+            .then(|| joined_row::<RegionRow>(&c.from(EVENT_WIDTH)))
+            .transpose()?;
         let photos = along
             .photos
             .then(|| json_rows::<PhotoRow>(c.get(photos_at)?))
