@@ -301,7 +301,7 @@ pub async fn find_detail(
         let event = read_event(c, EventColumns::ALL)?;
         let grid = along
             .grid
-            .then(|| joined_row::<RegionRow>(&c.from(EVENT_WIDTH)))
+            .then(|| c.joined::<RegionRow>(EVENT_WIDTH))
             .transpose()?;
         let photos = along
             .photos
@@ -755,30 +755,23 @@ fn read_listed(
 ) -> Result<Listed, DbErr> {
     let event = read_event(c, columns)?;
     let mut at = columns.width();
+    // Where each joined kind starts, if read along.
     let mut next = |wanted: bool, width: usize| {
-        let row = wanted.then(|| c.from(at));
+        let first = at;
         if wanted {
             at += width;
         }
-        row
+        wanted.then_some(first)
     };
     let grid = next(along.grids, RegionRow::WIDTH);
     let reporter = next(along.reporters, AccountRow::WIDTH);
     let unit = next(along.units, MemberUnitRow::WIDTH);
     Ok(Listed {
         event,
-        grid: grid.map(|g| joined_row::<RegionRow>(&g)).transpose()?,
-        reporter: reporter.map(|r| joined_row::<AccountRow>(&r)).transpose()?,
-        unit: unit.map(|u| joined_row::<MemberUnitRow>(&u)).transpose()?,
+        grid: grid.map(|at| c.joined::<RegionRow>(at)).transpose()?,
+        reporter: reporter.map(|at| c.joined::<AccountRow>(at)).transpose()?,
+        unit: unit.map(|at| c.joined::<MemberUnitRow>(at)).transpose()?,
     })
-}
-
-/// A `LEFT JOIN`ed row whose first column is its id: `None` when nothing matched.
-fn joined_row<M: ByPosition>(c: &PgColumns<'_>) -> Result<Option<M>, DbErr> {
-    match c.get::<Option<Uuid>>(0)? {
-        Some(_) => Ok(Some(M::read(c)?)),
-        None => Ok(None),
-    }
 }
 
 /// A new report, filed in the figure rollups in the same transaction.

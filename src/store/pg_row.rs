@@ -96,6 +96,16 @@ impl<'r> PgColumns<'r> {
         }
     }
 
+    /// The model `LEFT JOIN`ed from column `first` on, its id first: `None` when the join
+    /// matched nothing.
+    pub fn joined<M: ByPosition>(&self, first: usize) -> Result<Option<M>, DbErr> {
+        let row = self.from(first);
+        match row.get::<Option<uuid::Uuid>>(0)? {
+            Some(_) => Ok(Some(M::read(&row)?)),
+            None => Ok(None),
+        }
+    }
+
     /// Column `index` as `T` (`Option<T>` for a nullable one).
     pub fn get<T>(&self, index: usize) -> Result<T, DbErr>
     where

@@ -257,14 +257,7 @@ pub async fn list_items(
         db,
         backend.build(&query),
         ITEM_WIDTH + RegionRow::WIDTH,
-        |c| {
-            let region = c.from(ITEM_WIDTH);
-            let region = match region.get::<Option<Uuid>>(RegionColumn::Id as usize)? {
-                Some(_) => Some(RegionRow::read(&region)?),
-                None => None,
-            };
-            Ok((ItemRow::read(c)?, region))
-        },
+        |c| Ok((ItemRow::read(c)?, c.joined::<RegionRow>(ITEM_WIDTH)?)),
     )
     .await
 }
