@@ -12,6 +12,7 @@ mod m20261122_000006_notifications;
 mod m20261122_000007_read_indexes;
 mod m20261122_000008_figure_rollups;
 mod m20261203_000009_sweep_indexes;
+mod m20261204_000010_claimable_indexes;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_read_indexes::Migration),
             Box::new(m20261122_000008_figure_rollups::Migration),
             Box::new(m20261203_000009_sweep_indexes::Migration),
+            Box::new(m20261204_000010_claimable_indexes::Migration),
         ]
     }
 }

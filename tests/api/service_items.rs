@@ -1546,3 +1546,133 @@ async fn a_listed_items_region_is_the_one_it_answers_alone() {
         assert_eq!(asked, 1);
     }
 }
+
+/// Every page of "claimable by me", `first` at a time.
+async fn claimable_pages(app: &TestApp, token: &str, first: i32) -> Vec<String> {
+    let query = "query($n:Int!,$a:String){serviceItems(first:$n,after:$a,claimableByMe:true){edges{node{id}} pageInfo{hasNextPage endCursor}}}";
+    let (mut ids, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let body = app
+            .gql(Some(token), query, json!({"n": first, "a": after}))
+            .await;
+        assert_ok(&body);
+        let conn = &body["data"]["serviceItems"];
+        let page = node_ids(conn);
+        assert!(page.len() <= first as usize, "{body}");
+        ids.extend(page);
+        if conn["pageInfo"]["hasNextPage"] != true {
+            return ids;
+        }
+        after = conn["pageInfo"]["endCursor"].clone();
+    }
+}
+
+/// "Claimable by me", page by page: exactly the open needs of the unit's committees (every
+/// community under a sub-district's) not past their due day that it holds no claim on, newest
+/// first, the same rows whatever the page size; a community's: the open offers made to it or
+/// above it.
+#[tokio::test]
+async fn claimable_pages_hold_exactly_what_the_caller_could_take_now() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let admin = w.admin.access.as_str();
+    let housing = seated(&app, &w).await;
+    let other = unit(&app, admin, "碧桂园物业党支部", "13700000008", &[&w.c1]).await;
+    let sd1 = w.sd1_admin.access.as_str();
+    let taker = housing.liaison.access.as_str();
+    let mut open = Vec::new();
+    for i in 0..7 {
+        let community = if i % 2 == 0 { &w.c1 } else { &w.c2 };
+        let title = format!("入户走访 {i}");
+        open.push(
+            post(
+                &app,
+                sd1,
+                item_input("NEED", community, &title, 2, "2026-11-20"),
+            )
+            .await,
+        );
+    }
+    let soon = post(
+        &app,
+        sd1,
+        item_input("NEED", &w.c2, "即将到期", 2, "2026-11-06"),
+    )
+    .await;
+    // Not claimable by the housing bureau: another sub-district's need, a full one, one it holds.
+    post(
+        &app,
+        &w.sd2_admin.access,
+        item_input("NEED", &w.c3, "东溪村助学", 2, "2026-11-20"),
+    )
+    .await;
+    let full = post(
+        &app,
+        sd1,
+        item_input("NEED", &w.c1, "送餐上门", 1, "2026-11-20"),
+    )
+    .await;
+    claim(&app, &other.liaison.access, &full).await;
+    let held = post(
+        &app,
+        sd1,
+        item_input("NEED", &w.c2, "护学岗", 3, "2026-11-20"),
+    )
+    .await;
+    claim(&app, taker, &held).await;
+    // Withdrawn, an item is claimable again.
+    let again = post(
+        &app,
+        sd1,
+        item_input("NEED", &w.c1, "楼道清理", 3, "2026-11-20"),
+    )
+    .await;
+    let withdrawn = claim(&app, taker, &again).await;
+    assert_ok(&step(&app, taker, WITHDRAW, &withdrawn).await);
+    // The bureau's own offer to its committee is the communities' to claim, not its own.
+    let offer = post(
+        &app,
+        taker,
+        item_input("OFFER", &w.sd1, "住房安全宣讲", 3, "2026-11-20"),
+    )
+    .await;
+
+    let newest_first = |mut ids: Vec<String>| {
+        ids.sort();
+        ids.reverse();
+        ids
+    };
+    let mut expected: Vec<String> = open.clone();
+    expected.extend([soon.clone(), again.clone()]);
+    let expected = newest_first(expected);
+    for first in [1, 3, 100] {
+        assert_eq!(
+            claimable_pages(&app, taker, first).await,
+            expected,
+            "first: {first}"
+        );
+    }
+    // A unit on c1's committee only: c1's open needs, less the full one.
+    let c1_open: Vec<String> = newest_first(
+        open.iter()
+            .step_by(2)
+            .cloned()
+            .chain([again.clone()])
+            .collect(),
+    );
+    assert_eq!(
+        claimable_pages(&app, &other.liaison.access, 2).await,
+        c1_open
+    );
+    // The communities under the sub-district may claim the offer; it is not the unit's to claim.
+    assert_eq!(
+        claimable_pages(&app, &w.c1_worker.access, 2).await,
+        vec![offer.clone()]
+    );
+
+    // After the due day of `soon` (Asia/Shanghai), it is no longer claimable.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 6, 16, 0, 0).unwrap());
+    let expected: Vec<String> = expected.into_iter().filter(|id| *id != soon).collect();
+    assert_eq!(claimable_pages(&app, taker, 2).await, expected);
+}
