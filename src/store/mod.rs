@@ -114,6 +114,12 @@ pub async fn connect(
         .min_connections(1)
         .connect_timeout(timeouts.acquire)
         .acquire_timeout(timeouts.acquire)
+        // sqlx pings a connection when it goes back to the pool, and by default again when it
+        // is taken out: two round trips besides each statement. Taken out within a second of
+        // that ping, it is used as it is (under load, always); idle longer, it is pinged first,
+        // so a database restarted meanwhile costs no request. A connection broken within that
+        // second fails its one statement as `UNAVAILABLE` and is then closed.
+        .test_before_acquire_if_idle_for(Duration::from_secs(1))
         .sqlx_logging(false)
         .map_sqlx_postgres_opts(move |opts| opts.options(session.clone()))
         .map_sqlx_sqlite_opts(move |opts| {
