@@ -315,3 +315,52 @@ async fn a_busy_sqlite_writer_is_unavailable_not_internal() {
         .await;
     assert_eq!(node_ids(&regions["data"]["regions"]).len(), 1, "{regions}");
 }
+
+/// The database drops every connection of the server while it is idle (a restart, a failover,
+/// an administrator's `pg_terminate_backend`): the next requests are served, none refused — a
+/// connection idle for a while is checked before it is used, and a dead one replaced.
+#[tokio::test]
+async fn connections_cut_while_idle_cost_no_request() {
+    if !on_postgres() {
+        return;
+    }
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let reads = [
+        (
+            w.admin.access.as_str(),
+            "{events(first:5){edges{node{id}}}}",
+        ),
+        (w.c1_worker.access.as_str(), "{regions(first:5){edges{node{id name}}}}"),
+        (
+            w.sd1_admin.access.as_str(),
+            "{serviceItems(first:5){edges{node{id}}}}",
+        ),
+    ];
+    for (token, query) in reads {
+        assert_ok(&app.gql(Some(token), query, json!({})).await);
+    }
+    let mut admin = PgConnection::connect(&app.database_url)
+        .await
+        .expect("connect");
+    let cut = admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await
+        .expect("terminate the server's connections");
+    assert!(cut.rows_affected() > 0, "the server held no connection");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for _ in 0..3 {
+        let answers = futures_util::future::join_all(
+            reads
+                .iter()
+                .map(|(token, query)| app.gql(Some(token), query, json!({}))),
+        )
+        .await;
+        for body in answers {
+            assert_ok(&body);
+        }
+    }
+}
