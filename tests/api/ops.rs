@@ -331,7 +331,10 @@ async fn connections_cut_while_idle_cost_no_request() {
             w.admin.access.as_str(),
             "{events(first:5){edges{node{id}}}}",
         ),
-        (w.c1_worker.access.as_str(), "{regions(first:5){edges{node{id name}}}}"),
+        (
+            w.c1_worker.access.as_str(),
+            "{regions(first:5){edges{node{id name}}}}",
+        ),
         (
             w.sd1_admin.access.as_str(),
             "{serviceItems(first:5){edges{node{id}}}}",
