@@ -13,6 +13,7 @@ mod m20261122_000007_read_indexes;
 mod m20261122_000008_figure_rollups;
 mod m20261203_000009_sweep_indexes;
 mod m20261204_000010_claimable_indexes;
+mod m20261204_000011_open_events_page;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_figure_rollups::Migration),
             Box::new(m20261203_000009_sweep_indexes::Migration),
             Box::new(m20261204_000010_claimable_indexes::Migration),
+            Box::new(m20261204_000011_open_events_page::Migration),
         ]
     }
 }
