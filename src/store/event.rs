@@ -405,12 +405,11 @@ pub struct EventFilter {
     pub text_pattern: Option<String>,
 }
 
-/// A state as an SQL literal, not a parameter: the open-event index is partial on the states,
-/// and only a plan that sees them can use it, so with parameters PostgreSQL planned the
-/// console's list anew on every request (0.4 ms, as long as running it). The codes are the
-/// domain's own constants, never client text.
+/// A state as an SQL literal (`super::code_literal`): the open-event index is partial on the
+/// states; with parameters PostgreSQL planned the console's list anew on every request (0.4 ms,
+/// as long as running it).
 fn code(state: EventState) -> Expr {
-    Expr::cust(format!("'{}'", state.as_str()))
+    super::code_literal(state.as_str())
 }
 
 /// Some unmet clock is past due at `now`.

@@ -38,6 +38,14 @@ pub mod scope;
 pub mod service_item;
 pub mod session;
 
+/// A code as an SQL literal, not a parameter: a partial index's predicate holds codes (the open
+/// events' states, the open items' state), and only a plan that sees the code can use the index
+/// — with parameters, PostgreSQL's generic plan could not, and a custom plan cost a planning per
+/// call. Only for the domain's own `&'static` constants, never client text.
+pub(crate) fn code_literal(code: &'static str) -> sea_orm::sea_query::Expr {
+    sea_orm::sea_query::Expr::cust(format!("'{code}'"))
+}
+
 /// LIKE with a pattern from `domain::search` (whose escape character is `\`).
 pub fn like(pattern: String) -> sea_orm::sea_query::LikeExpr {
     sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')

@@ -2,6 +2,7 @@
 //! conditions here (region scope itself comes from `scope.rs`); nothing is fetched and then
 //! filtered in Rust. Places on an item are only ever taken and given back by conditional UPDATEs,
 //! so concurrent claims can never push an item past its capacity.
+use super::code_literal;
 use super::committee::{self, ActivityFigures};
 use super::entity::committee_membership::{Column as MembershipColumn, Entity as Membership};
 use super::entity::region::{Column as RegionColumn, Entity as RegionEntity};
@@ -143,18 +144,12 @@ pub struct ItemFilter {
     pub claimable: Option<(Claimant, NaiveDate)>,
 }
 
-/// A code as an SQL literal, not a parameter: `ix_service_item_open` is partial on the state,
-/// and only a plan that sees the state (and the direction it filters on) can use it. The codes
-/// are the domain's own constants, never client text.
-fn code(code: &'static str) -> Expr {
-    Expr::cust(format!("'{code}'"))
-}
-
-/// Open items (on `ix_service_item_open`'s terms), not past `today`, in `direction`.
+/// Open items (on `ix_service_item_open`'s terms: state and direction as literals,
+/// `super::code_literal`), not past `today`, in `direction`.
 fn open_in(direction: ServiceDirection, today: NaiveDate) -> Condition {
     Condition::all()
-        .add(Expr::col((Entity, Column::State)).eq(code(ServiceItemState::Open.as_str())))
-        .add(Expr::col((Entity, Column::Direction)).eq(code(direction.as_str())))
+        .add(Expr::col((Entity, Column::State)).eq(code_literal(ServiceItemState::Open.as_str())))
+        .add(Expr::col((Entity, Column::Direction)).eq(code_literal(direction.as_str())))
         .add(Column::DueOn.gte(today))
 }
 
@@ -170,7 +165,8 @@ fn need_regions(committees: &Scope, backend: DatabaseBackend) -> Condition {
     }
     let mut communities = regions_in_scope(committees);
     communities.and_where(
-        Expr::col((RegionEntity, RegionColumn::Level)).eq(code(RegionLevel::Community.as_str())),
+        Expr::col((RegionEntity, RegionColumn::Level))
+            .eq(code_literal(RegionLevel::Community.as_str())),
     );
     if backend != DatabaseBackend::Postgres {
         return Condition::all().add(Column::RegionId.in_subquery(communities));
