@@ -55,6 +55,48 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
     })
 }
 
+/// What one HTTP worker serves with, built on its own thread. On PostgreSQL the worker gets pools
+/// of its own (its share of `GRIDHUB_DB_MAX_CONNECTIONS`), opened from its thread so their sockets are
+/// driven by its event loop: a statement's answer wakes the request on the same thread instead of
+/// crossing to another worker's loop and waiting for it (`store::connect_here`). Background jobs
+/// keep the instance's pools.
+fn for_this_worker(shared: &Shared, workers: usize) -> Shared {
+    let state = &shared.state;
+    if state.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return shared.clone();
+    }
+    let settings = &state.settings;
+    // The instance's budget split between its workers (at least one connection each).
+    let budget = (settings.db_max_connections / workers as u32).max(1);
+    let open = |plans| {
+        crate::store::connect_here(
+            &settings.database_url,
+            budget,
+            Some(state.metrics.statement_hook()),
+            &settings.db_timeouts,
+            plans,
+        )
+    };
+    match (open(Plans::PerCall), open(Plans::Once)) {
+        (Ok(db), Ok(keyed)) => {
+            let state = AppState {
+                db,
+                keyed,
+                ..state.clone()
+            };
+            Shared {
+                registered: Arc::new(shared.pools.register(state.pools())),
+                state,
+                ..shared.clone()
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "a worker's own pools did not open: it serves from the shared ones");
+            shared.clone()
+        }
+    }
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -94,14 +136,17 @@ impl Application {
             crate::jobs::services(),
         );
         let lifecycle = Arc::new(Lifecycle::new(jobs));
-        let shared = web::Data::new(Shared {
+        let pools = crate::http::Pools::default();
+        let shared = Shared {
             state: state.clone(),
-            schemas,
+            schemas: Arc::new(schemas),
             lifecycle: lifecycle.clone(),
-            persisted: crate::http::persisted::PersistedQueries::new(
+            persisted: Arc::new(crate::http::persisted::PersistedQueries::new(
                 state.settings.limits.persisted_queries,
-            ),
-        });
+            )),
+            registered: Arc::new(pools.register(state.pools())),
+            pools,
+        };
         let server_limits = &state.settings.server;
         let workers = state
             .settings
@@ -123,7 +168,7 @@ impl Application {
         );
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(shared.clone())
+                .app_data(web::Data::new(for_this_worker(&shared, workers)))
                 .wrap(from_fn(lifecycle_middleware))
                 .wrap(from_fn(request_id::middleware))
                 .configure(routes)

@@ -38,10 +38,10 @@ impl AppState {
 
     /// The connection pools by name, for their gauges: `default`, and `keyed` where it is a pool
     /// of its own (PostgreSQL).
-    pub fn pools(&self) -> Vec<(&'static str, &DatabaseConnection)> {
-        let mut pools = vec![("default", &self.db)];
+    pub fn pools(&self) -> Vec<(&'static str, DatabaseConnection)> {
+        let mut pools = vec![("default", self.db.clone())];
         if self.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-            pools.push(("keyed", &self.keyed));
+            pools.push(("keyed", self.keyed.clone()));
         }
         pools
     }

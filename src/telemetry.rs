@@ -124,7 +124,9 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition, with each named pool's gauges read now.
-    pub fn render(&self, pools: &[(&str, &DatabaseConnection)]) -> String {
+    /// The metrics as text; a pool name's gauges sum every pool of that name.
+    pub fn render(&self, pools: &[(&'static str, DatabaseConnection)]) -> String {
+        let mut sums: Vec<(&str, u32, usize)> = Vec::new();
         for (name, db) in pools {
             let (size, idle) = match db.get_database_backend() {
                 sea_orm::DatabaseBackend::Postgres => {
@@ -136,6 +138,15 @@ impl Metrics {
                     (pool.size(), pool.num_idle())
                 }
             };
+            match sums.iter_mut().find(|(n, _, _)| n == name) {
+                Some((_, s, i)) => {
+                    *s += size;
+                    *i += idle;
+                }
+                None => sums.push((name, size, idle)),
+            }
+        }
+        for (name, size, idle) in sums {
             self.db_pool_size
                 .with_label_values(&[name])
                 .set(i64::from(size));

@@ -42,12 +42,67 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(ops::metrics));
 }
 
-/// What handlers receive from the app.
+/// What handlers receive from the app. Each HTTP worker has its own (`state` may hold that
+/// worker's own pools); the rest is one for the instance.
+#[derive(Clone)]
 pub struct Shared {
     pub state: AppState,
-    pub schemas: crate::graphql::Schemas,
+    pub schemas: Arc<crate::graphql::Schemas>,
     pub lifecycle: Arc<Lifecycle>,
-    pub persisted: persisted::PersistedQueries,
+    pub persisted: Arc<persisted::PersistedQueries>,
+    /// Every pool of the instance, for the gauges.
+    pub pools: Pools,
+    /// Takes this worker's pools off `pools` when the worker's app is dropped.
+    pub registered: Arc<Registered>,
+}
+
+/// The instance's connection pools by name (`default`, `keyed`): the shared ones and each running
+/// worker's own, for `/metrics`.
+#[derive(Clone, Default)]
+pub struct Pools {
+    inner: Arc<Mutex<PoolList>>,
+}
+
+#[derive(Default)]
+struct PoolList {
+    next: u64,
+    pools: Vec<(u64, &'static str, sea_orm::DatabaseConnection)>,
+}
+
+impl Pools {
+    /// Lists `pools` until the returned registration is dropped.
+    pub fn register(&self, pools: Vec<(&'static str, sea_orm::DatabaseConnection)>) -> Registered {
+        let mut list = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let id = list.next;
+        list.next += 1;
+        list.pools
+            .extend(pools.into_iter().map(|(name, db)| (id, name, db)));
+        Registered {
+            pools: self.clone(),
+            id,
+        }
+    }
+
+    pub fn all(&self) -> Vec<(&'static str, sea_orm::DatabaseConnection)> {
+        let list = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        list.pools
+            .iter()
+            .map(|(_, name, db)| (*name, db.clone()))
+            .collect()
+    }
+}
+
+/// Pools listed in [`Pools`] while this lives.
+pub struct Registered {
+    pools: Pools,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let mut list = self.pools.inner.lock().unwrap_or_else(|e| e.into_inner());
+        list.pools.retain(|(id, _, _)| *id != self.id);
+    }
 }
 
 /// Where the process is in its life: serving, or draining before it stops; and the background

@@ -49,5 +49,5 @@ pub async fn readyz(shared: web::Data<Shared>) -> HttpResponse {
 pub async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(shared.state.metrics.render(&shared.state.pools()))
+        .body(shared.state.metrics.render(&shared.pools.all()))
 }

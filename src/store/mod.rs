@@ -108,6 +108,42 @@ pub async fn connect(
     timeouts: &DbTimeouts,
     plans: Plans,
 ) -> anyhow::Result<DatabaseConnection> {
+    let options = pool_options(url, max_connections, timeouts, plans);
+    let db = Database::connect(options)
+        .await
+        .with_context(|| format!("connecting to {}", redact_url(url)))?;
+    Ok(with_hook(db, hook))
+}
+
+/// A PostgreSQL pool like [`connect`]'s that opens its connections when first asked, from the
+/// task that asks: built on an HTTP worker's thread, its sockets are driven by that worker's own
+/// event loop. (A connection opened on one worker and used by another is woken through the
+/// first one's loop: a thread hop per round trip, and a wait whenever that loop is busy.)
+/// Nothing is sent to the database here; a bad address shows on first use.
+pub fn connect_here(
+    url: &str,
+    max_connections: u32,
+    hook: Option<StatementHook>,
+    timeouts: &DbTimeouts,
+    plans: Plans,
+) -> anyhow::Result<DatabaseConnection> {
+    use futures_util::FutureExt;
+    let mut options = pool_options(url, max_connections, timeouts, plans);
+    options.connect_lazy(true);
+    // A lazy PostgreSQL pool is built without awaiting anything: the first poll finishes.
+    let db = Database::connect(options)
+        .now_or_never()
+        .context("a lazy pool did not open at once")?
+        .with_context(|| format!("connecting to {}", redact_url(url)))?;
+    Ok(with_hook(db, hook))
+}
+
+fn pool_options(
+    url: &str,
+    max_connections: u32,
+    timeouts: &DbTimeouts,
+    plans: Plans,
+) -> ConnectOptions {
     let mut session = vec![("lock_timeout", millis(timeouts.lock))];
     if plans == Plans::Once {
         session.push(("plan_cache_mode", "force_generic_plan".to_owned()));
@@ -136,16 +172,17 @@ pub async fn connect(
                 .busy_timeout(busy)
                 .foreign_keys(true)
         });
-    let mut db = Database::connect(options)
-        .await
-        .with_context(|| format!("connecting to {}", redact_url(url)))?;
+    options
+}
+
+fn with_hook(mut db: DatabaseConnection, hook: Option<StatementHook>) -> DatabaseConnection {
     if let Some(hook) = hook {
         db.set_metric_callback(move |info| {
             tracing::trace!(target: "gridhub::sql", elapsed_us = info.elapsed.as_micros() as u64, failed = info.failed, sql = %info.statement.sql);
             hook(info.elapsed, info.failed)
         });
     }
-    Ok(db)
+    db
 }
 
 fn millis(d: Duration) -> String {

@@ -367,3 +367,90 @@ async fn connections_cut_while_idle_cost_no_request() {
         }
     }
 }
+
+/// On PostgreSQL each HTTP worker serves from pools of its own, its share of
+/// `GRIDHUB_DB_MAX_CONNECTIONS`: a burst of reads is answered in full, and the server never holds
+/// more connections than the budget for requests (two pools) plus the background pools at rest
+/// and the notification listener; `/metrics` counts every worker's pools.
+#[tokio::test]
+async fn a_burst_of_reads_stays_within_the_connection_budget() {
+    if !on_postgres() {
+        return;
+    }
+    let app = spawn_app_with(|s| {
+        s.workers = Some(2);
+        s.db_max_connections = 4;
+    })
+    .await;
+    let w = world(&app).await;
+    let mut admin = PgConnection::connect(&app.database_url)
+        .await
+        .expect("connect");
+    let mut most = 0;
+    for _ in 0..3 {
+        let burst = futures_util::future::join_all((0..40).map(|i| {
+            let (token, query) = if i % 2 == 0 {
+                (
+                    w.admin.access.as_str(),
+                    "{events(first:20){edges{node{id title grid{name} reporter{name}}}}}",
+                )
+            } else {
+                (
+                    w.c1_worker.access.as_str(),
+                    "{regions(first:20){edges{node{id name}}}}",
+                )
+            };
+            app.gql(Some(token), query, json!({}))
+        }));
+        let (answers, counted) = tokio::join!(burst, async {
+            let mut most = 0;
+            for _ in 0..20 {
+                most = most.max(connections_held(&mut admin).await);
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            most
+        });
+        for body in answers {
+            assert_ok(&body);
+        }
+        most = most.max(counted).max(connections_held(&mut admin).await);
+    }
+    // Requests: 2 workers × 2 pools × 2; background: 2 pools at their one connection; listener 1.
+    assert!(most <= 8 + 2 + 1, "the server held {most} connections");
+    assert!(most >= 3, "the burst was not seen ({most} connections)");
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let gauge = |name: &str| -> i64 {
+        let line = format!("gridhub_db_pool_connections{{pool=\"{name}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(line.as_str()))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} pool gauge in\n{text}"))
+    };
+    let pooled = gauge("default") + gauge("keyed");
+    let now = connections_held(&mut admin).await;
+    // Each worker's pools and the background ones, all counted (every connection the server
+    // holds but the listener's and the migrations' own); never past the budget.
+    assert!(
+        pooled >= now - 2 && pooled <= 8 + 2,
+        "pools report {pooled} connections, the server holds {now}"
+    );
+}
+
+/// Connections to the test database other than `admin`'s own.
+async fn connections_held(admin: &mut PgConnection) -> i64 {
+    sea_orm::sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(admin)
+    .await
+    .expect("count connections")
+}
