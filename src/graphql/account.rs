@@ -7,7 +7,7 @@ use crate::domain::page::PageRequest;
 use crate::domain::person::mask_phone;
 use crate::domain::role::Role;
 use crate::service::account::{self as service, NewAccount};
-use crate::store::account::{AccountFilter, AccountRow};
+use crate::store::account::{AccountCard, AccountFilter, AccountRow};
 use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -38,6 +38,12 @@ pub struct Account {
 
 impl From<AccountRow> for Account {
     fn from(row: AccountRow) -> Self {
+        AccountCard::from(row).into()
+    }
+}
+
+impl From<AccountCard> for Account {
+    fn from(row: AccountCard) -> Self {
         Account {
             id: row.id,
             name: row.name,

@@ -3,7 +3,7 @@
 //! Who sees an event is decided in `access::event::EventReach` and applied here in SQL: staff and grid members
 //! see events in grids under their scope; everyone sees what they reported themselves; a unit
 //! liaison sees the events dispatched to its unit.
-use super::account::AccountRow;
+use super::account::{AccountCard, CARD_COLUMNS};
 use super::column::from_stored;
 use super::entity::deadline_rule::{self, Entity as Rule};
 use super::entity::event::{self, Column, Entity};
@@ -656,7 +656,7 @@ pub struct ListAlong {
 pub struct Listed {
     pub event: EventRow,
     pub grid: Option<Option<RegionRow>>,
-    pub reporter: Option<Option<AccountRow>>,
+    pub reporter: Option<Option<AccountCard>>,
     pub unit: Option<Option<MemberUnitRow>>,
 }
 
@@ -693,6 +693,7 @@ fn joined(
         join_row(
             &mut query,
             (region::Entity, region::Column::Id),
+            region::Column::iter(),
             (page.clone(), Column::GridId),
             super::region::visible(scope),
         );
@@ -702,15 +703,17 @@ fn joined(
         join_row(
             &mut query,
             (account::Entity, account::Column::Id),
+            CARD_COLUMNS,
             (page.clone(), Column::ReporterAccountId),
             super::account::visible(scope),
         );
-        width += AccountRow::WIDTH;
+        width += AccountCard::WIDTH;
     }
     if along.units {
         join_row(
             &mut query,
             (member_unit::Entity, member_unit::Column::Id),
+            member_unit::Column::iter(),
             (page.clone(), Column::AssignedUnitId),
             super::member_unit::visible(scope),
         );
@@ -722,26 +725,28 @@ fn joined(
     (query, width)
 }
 
-/// Joins to each row of `query` the row of `E` whose `id` is the row's `key`, if `visible`, all
-/// of its columns. Row by row through the key: joined as a table, PostgreSQL's generic plan
+/// Joins to each row of `query` the row of `E` whose `id` is the row's `key`, if `visible`: its
+/// `columns`. Row by row through the key: joined as a table, PostgreSQL's generic plan
 /// hashed every unit to test who may see it (0.65 ms for a console page); `OFFSET 0` keeps the
 /// sub-select from being flattened into such a join.
 fn join_row<E: EntityTrait>(
     query: &mut SelectStatement,
     (entity, id): (E, E::Column),
+    columns: impl IntoIterator<Item = E::Column, IntoIter: Clone>,
     key: (Alias, Column),
     visible: Condition,
 ) {
     let alias = Alias::new(format!("along_{}", entity.table_name()));
+    let columns = columns.into_iter();
     let of_row = Query::select()
-        .columns(E::Column::iter().map(|c| (entity, c)))
+        .columns(columns.clone().map(|c| (entity, c)))
         .from(entity)
         .and_where(Expr::col((entity, id)).equals(key))
         .cond_where(visible)
         .offset(0)
         .to_owned();
     query
-        .columns(E::Column::iter().map(|c| (alias.clone(), c)))
+        .columns(columns.map(|c| (alias.clone(), c)))
         .join_lateral(JoinType::LeftJoin, of_row, alias, Expr::cust("TRUE"));
 }
 
@@ -763,12 +768,12 @@ fn read_listed(
         wanted.then_some(first)
     };
     let grid = next(along.grids, RegionRow::WIDTH);
-    let reporter = next(along.reporters, AccountRow::WIDTH);
+    let reporter = next(along.reporters, AccountCard::WIDTH);
     let unit = next(along.units, MemberUnitRow::WIDTH);
     Ok(Listed {
         event,
         grid: grid.map(|at| c.joined::<RegionRow>(at)).transpose()?,
-        reporter: reporter.map(|at| c.joined::<AccountRow>(at)).transpose()?,
+        reporter: reporter.map(|at| c.joined::<AccountCard>(at)).transpose()?,
         unit: unit.map(|at| c.joined::<MemberUnitRow>(at)).transpose()?,
     })
 }

@@ -1767,7 +1767,8 @@ async fn a_lists_reporters_and_units_are_those_the_caller_may_see() {
         ids.push(id);
         app.clock.advance(Duration::minutes(1));
     }
-    let fields = "id grid{id name} reporter{id name} assignedUnit{id name}";
+    let fields =
+        "id grid{id name} reporter{id name role disabled createdAt phone} assignedUnit{id name}";
     let listed = format!("{{events(first:50){{edges{{node{{{fields}}}}}}}}}");
     let one = format!("query($id:UUID!){{event(id:$id){{{fields}}}}}");
     let mut seen = std::collections::HashMap::new();
@@ -1799,6 +1800,20 @@ async fn a_lists_reporters_and_units_are_those_the_caller_may_see() {
     let worker = &seen[&("worker", dispatched.clone())];
     assert_eq!(worker["reporter"]["id"], w.g1_member.account_id.as_str());
     assert_eq!(worker["assignedUnit"]["id"], w.unit_id.as_str());
+    // The reporter as a list reads it along: its role, and its phone masked for another and
+    // whole for itself (decrypted from what was read).
+    assert_eq!(worker["reporter"]["role"], "GRID_MEMBER", "{worker}");
+    assert_eq!(worker["reporter"]["disabled"], false, "{worker}");
+    let masked = worker["reporter"]["phone"].as_str().unwrap();
+    assert!(masked.contains("****") && masked.len() == 11, "{worker}");
+    let own = seen[&("member", dispatched.clone())]["reporter"]["phone"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        own.len() == 11 && own.chars().all(|c| c.is_ascii_digit()) && own.ends_with(&masked[7..]),
+        "{own} / {masked}"
+    );
     assert_eq!(worker["grid"]["id"], w.g1.as_str());
     let member = &seen[&("member", ids[1].clone())];
     assert_eq!(member["reporter"]["id"], w.g1_member.account_id.as_str());

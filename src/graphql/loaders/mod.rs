@@ -7,7 +7,7 @@ use crate::access::resident::ResidentReach;
 use crate::access::service_item::ItemViewer;
 use crate::error::AppError;
 use crate::graphql::actor;
-use crate::store::account::{self, AccountRow};
+use crate::store::account::{self, AccountCard};
 use crate::store::event::{self, EventDetail, EventRow, StepRow};
 use crate::store::grid_member::{self, AssignmentRow};
 use crate::store::member_unit::{self, MemberUnitRow, MembershipRow};
@@ -97,11 +97,11 @@ pub struct AccountById {
 }
 
 impl Loader<Uuid> for AccountById {
-    type Value = AccountRow;
+    type Value = AccountCard;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, AccountRow>, LoadError> {
-        let rows = account::find_many(&self.db, keys, &self.scope)
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, AccountCard>, LoadError> {
+        let rows = account::find_cards(&self.db, keys, &self.scope)
             .await
             .map_err(db_error)?;
         Ok(rows.into_iter().map(|r| (r.id, r)).collect())
@@ -324,7 +324,7 @@ pub struct Loaders {
     pub residents_by_event: DataLoader<ResidentsByEvent>,
     pub committee_activities: CommitteeActivityLoaders,
     regions_ahead: ReadAhead<RegionRow>,
-    accounts_ahead: ReadAhead<AccountRow>,
+    accounts_ahead: ReadAhead<AccountCard>,
     units_ahead: ReadAhead<MemberUnitRow>,
     event_photos_ahead: ReadAhead<Vec<PhotoRow>>,
     steps_ahead: ReadAhead<Vec<StepRow>>,
@@ -466,7 +466,7 @@ impl Loaders {
     }
 
     /// An account in the caller's scope.
-    pub async fn account(&self, id: Uuid) -> Result<Option<AccountRow>> {
+    pub async fn account(&self, id: Uuid) -> Result<Option<AccountCard>> {
         self.accounts_ahead.load(&self.account_by_id, id).await
     }
 
@@ -476,7 +476,7 @@ impl Loaders {
     }
 
     /// Holds an account read along with another row (`None`: out of the caller's scope).
-    pub fn hold_account(&self, id: Uuid, row: Option<AccountRow>) {
+    pub fn hold_account(&self, id: Uuid, row: Option<AccountCard>) {
         self.accounts_ahead.hold(id, row);
     }
 
