@@ -365,17 +365,21 @@ impl TestApp {
         fewest
     }
 
-    /// The number of SQL statements the server has run so far, from /metrics.
-    pub async fn statements(&self) -> u64 {
-        let text = self
-            .client
+    /// The server's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        self.client
             .get(format!("{}/metrics", self.address))
             .send()
             .await
             .unwrap()
             .text()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The number of SQL statements the server has run so far, from /metrics.
+    pub async fn statements(&self) -> u64 {
+        let text = self.metrics().await;
         text.lines()
             .find_map(|l| l.strip_prefix("gridhub_db_statements_total "))
             .and_then(|v| v.trim().parse::<f64>().ok())

@@ -418,15 +418,7 @@ async fn a_burst_of_reads_stays_within_the_connection_budget() {
     // Requests: 2 workers × 2 pools × 2; background: 2 pools at their one connection; listener 1.
     assert!(most <= 8 + 2 + 1, "the server held {most} connections");
     assert!(most >= 3, "the burst was not seen ({most} connections)");
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     let gauge = |name: &str| -> i64 {
         let line = format!("gridhub_db_pool_connections{{pool=\"{name}\"}} ");
         text.lines()
