@@ -123,8 +123,8 @@ impl Metrics {
         })
     }
 
-    /// The Prometheus text exposition, with each named pool's gauges read now.
-    /// The metrics as text; a pool name's gauges sum every pool of that name.
+    /// The Prometheus text exposition, with each named pool's gauges read now: a name's gauges sum
+    /// every pool of that name (the instance's and each worker's).
     pub fn render(&self, pools: &[(&'static str, DatabaseConnection)]) -> String {
         let mut sums: Vec<(&str, u32, usize)> = Vec::new();
         for (name, db) in pools {
