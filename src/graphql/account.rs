@@ -6,33 +6,23 @@ use super::{actor, caller_actor, state};
 use crate::domain::page::PageRequest;
 use crate::domain::person::mask_phone;
 use crate::domain::role::Role;
+use crate::error::AppError;
 use crate::service::account::{self as service, NewAccount};
 use crate::store::account::{AccountCard, AccountFilter, AccountRow};
+use crate::store::named::Seen;
 use async_graphql::connection::Connection;
-use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 use uuid::Uuid;
 
-#[derive(SimpleObject)]
-#[graphql(complex)]
+/// An account as shown to someone. A list that shows its reporters by name reads only their
+/// names (`store::named`); any other field reads the whole card first.
 pub struct Account {
-    pub id: Uuid,
-    pub name: String,
-    pub role: Role,
-    pub disabled: bool,
-    pub disabled_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    #[graphql(skip)]
-    pub region_id: Option<Uuid>,
-    #[graphql(skip)]
-    pub phone_enc: String,
-    #[graphql(skip)]
-    pub member_unit_id: Option<Uuid>,
+    seen: Seen<AccountCard>,
     /// Set when the region is known without a scoped look-up (the payload of `login`).
-    #[graphql(skip)]
     pub own_region: Option<crate::store::region::RegionRow>,
     /// Set on `me`: the caller's own unit, whatever its scope.
-    #[graphql(skip)]
     pub own_unit: Option<crate::store::member_unit::MemberUnitRow>,
 }
 
@@ -43,35 +33,78 @@ impl From<AccountRow> for Account {
 }
 
 impl From<AccountCard> for Account {
-    fn from(row: AccountCard) -> Self {
+    fn from(card: AccountCard) -> Self {
+        Seen::Whole(card).into()
+    }
+}
+
+impl From<Seen<AccountCard>> for Account {
+    fn from(seen: Seen<AccountCard>) -> Self {
         Account {
-            id: row.id,
-            name: row.name,
-            role: row.role,
-            disabled: row.disabled_at.is_some(),
-            disabled_at: row.disabled_at,
-            created_at: row.created_at,
-            region_id: row.region_id,
-            phone_enc: row.phone_enc,
-            member_unit_id: row.member_unit_id,
+            seen,
             own_region: None,
             own_unit: None,
         }
     }
 }
 
-#[ComplexObject]
 impl Account {
+    pub fn with_own_region(mut self, region: Option<crate::store::region::RegionRow>) -> Self {
+        self.own_region = region;
+        self
+    }
+
+    /// The whole card: as read, or read now when only the name was.
+    async fn card(&self, ctx: &Context<'_>) -> Result<Cow<'_, AccountCard>> {
+        match &self.seen {
+            Seen::Whole(card) => Ok(Cow::Borrowed(card)),
+            Seen::Named(named) => ctx
+                .data_unchecked::<Loaders>()
+                .account_card(named.id)
+                .await?
+                .map(Cow::Owned)
+                .ok_or_else(|| AppError::NotFound("账号不存在".into()).into()),
+        }
+    }
+}
+
+#[Object]
+impl Account {
+    async fn id(&self) -> Uuid {
+        self.seen.id()
+    }
+
+    async fn name(&self) -> &str {
+        self.seen.name()
+    }
+
+    async fn role(&self, ctx: &Context<'_>) -> Result<Role> {
+        Ok(self.card(ctx).await?.role)
+    }
+
+    async fn disabled(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.card(ctx).await?.disabled_at.is_some())
+    }
+
+    async fn disabled_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.card(ctx).await?.disabled_at)
+    }
+
+    async fn created_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        Ok(self.card(ctx).await?.created_at)
+    }
+
     /// The login phone: in full on your own account, masked (`138****5678`) on others.
     async fn phone(&self, ctx: &Context<'_>) -> Result<String> {
-        let phone = state(ctx).pii.decrypt("phone", &self.phone_enc)?;
-        let own = caller_actor(ctx).is_some_and(|a| a.principal.account_id == self.id);
+        let card = self.card(ctx).await?;
+        let phone = state(ctx).pii.decrypt("phone", &card.phone_enc)?;
+        let own = caller_actor(ctx).is_some_and(|a| a.principal.account_id == card.id);
         Ok(if own { phone } else { mask_phone(&phone) })
     }
 
     /// UNIT_LIAISON: the member unit the account speaks for.
     async fn member_unit(&self, ctx: &Context<'_>) -> Result<Option<super::people::MemberUnit>> {
-        let Some(id) = self.member_unit_id else {
+        let Some(id) = self.card(ctx).await?.member_unit_id else {
             return Ok(None);
         };
         if let Some(own) = &self.own_unit {
@@ -87,7 +120,7 @@ impl Account {
 
     /// The region the account is bound to (`null` for a city admin, or outside your scope).
     async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
-        let Some(region_id) = self.region_id else {
+        let Some(region_id) = self.card(ctx).await?.region_id else {
             return Ok(None);
         };
         if let Some(own) = &self.own_region {

@@ -25,6 +25,8 @@ pub mod input_paths;
 pub mod labels;
 /// One registry of per-request DataLoaders for nested look-ups, each bound to the caller's scope.
 pub mod loaders;
+/// Look-ahead: what a document asks of a list's rows.
+pub mod look;
 /// The notification inbox.
 pub mod notification;
 /// Relay connection building shared by every list.

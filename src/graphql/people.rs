@@ -8,12 +8,15 @@ use crate::domain::page::PageRequest;
 use crate::domain::people::{CommitteeKind, GridMemberKind, GridRole, MemberUnitKind, Occupation};
 use crate::domain::person::mask_phone;
 use crate::domain::region::RegionLevel;
+use crate::error::AppError;
 use crate::service::people::{self as service, Joining, NewGridMember, NewMemberUnit};
 use crate::store::grid_member::{AssignmentRow, GridMemberFilter, GridMemberRow};
 use crate::store::member_unit::{MemberUnitFilter, MemberUnitRow, MembershipRow};
+use crate::store::named::Seen;
 use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
+use std::borrow::Cow;
 use uuid::Uuid;
 
 #[derive(SimpleObject)]
@@ -184,41 +187,68 @@ fn with_kind(
     membership
 }
 
-#[derive(SimpleObject)]
-#[graphql(complex)]
+/// A member unit as shown to someone. A list that shows its units by name reads only their
+/// names (`store::named`); any other field reads the whole row first.
 pub struct MemberUnit {
-    pub id: Uuid,
-    pub name: String,
-    pub kind: MemberUnitKind,
-    pub contact_name: Option<String>,
-    pub address: Option<String>,
-    pub created_at: DateTime<Utc>,
-    #[graphql(skip)]
-    pub region_id: Option<Uuid>,
-    #[graphql(skip)]
-    pub contact_phone_enc: Option<String>,
+    seen: Seen<MemberUnitRow>,
 }
 
 impl From<MemberUnitRow> for MemberUnit {
     fn from(row: MemberUnitRow) -> Self {
-        MemberUnit {
-            id: row.id,
-            name: row.name,
-            kind: row.kind,
-            contact_name: row.contact_name,
-            address: row.address,
-            created_at: row.created_at,
-            region_id: row.region_id,
-            contact_phone_enc: row.contact_phone_enc,
+        Seen::Whole(row).into()
+    }
+}
+
+impl From<Seen<MemberUnitRow>> for MemberUnit {
+    fn from(seen: Seen<MemberUnitRow>) -> Self {
+        MemberUnit { seen }
+    }
+}
+
+impl MemberUnit {
+    /// The whole row: as read, or read now when only the name was.
+    async fn row(&self, ctx: &Context<'_>) -> Result<Cow<'_, MemberUnitRow>> {
+        match &self.seen {
+            Seen::Whole(row) => Ok(Cow::Borrowed(row)),
+            Seen::Named(named) => ctx
+                .data_unchecked::<Loaders>()
+                .member_unit_row(named.id)
+                .await?
+                .map(Cow::Owned)
+                .ok_or_else(|| AppError::NotFound("成员单位不存在".into()).into()),
         }
     }
 }
 
-#[ComplexObject]
+#[Object]
 impl MemberUnit {
+    async fn id(&self) -> Uuid {
+        self.seen.id()
+    }
+
+    async fn name(&self) -> &str {
+        self.seen.name()
+    }
+
+    async fn kind(&self, ctx: &Context<'_>) -> Result<MemberUnitKind> {
+        Ok(self.row(ctx).await?.kind)
+    }
+
+    async fn contact_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self.row(ctx).await?.contact_name.clone())
+    }
+
+    async fn address(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self.row(ctx).await?.address.clone())
+    }
+
+    async fn created_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        Ok(self.row(ctx).await?.created_at)
+    }
+
     /// Masked.
     async fn contact_phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        match &self.contact_phone_enc {
+        match &self.row(ctx).await?.contact_phone_enc {
             Some(enc) => Ok(Some(mask_phone(&state(ctx).pii.decrypt("phone", enc)?))),
             None => Ok(None),
         }
@@ -226,7 +256,7 @@ impl MemberUnit {
 
     /// Where the unit is registered (`null` for city-level units or outside your scope).
     async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
-        let Some(id) = self.region_id else {
+        let Some(id) = self.row(ctx).await?.region_id else {
             return Ok(None);
         };
         let loaders = ctx.data_unchecked::<Loaders>();
@@ -238,7 +268,7 @@ impl MemberUnit {
         let loaders = ctx.data_unchecked::<Loaders>();
         let rows = loaders
             .memberships_by_unit
-            .load_one(self.id)
+            .load_one(self.seen.id())
             .await?
             .unwrap_or_default();
         let regions = loaders

@@ -21,10 +21,7 @@ impl From<service::Issued> for AuthPayload {
             access_token: issued.access_token,
             refresh_token: issued.refresh_token,
             expires_in: issued.expires_in as i64,
-            account: super::account::Account {
-                own_region: issued.region,
-                ..issued.account.into()
-            },
+            account: super::account::Account::from(issued.account).with_own_region(issued.region),
         }
     }
 }

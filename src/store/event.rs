@@ -12,6 +12,7 @@ use super::entity::event_step::{self, Entity as Step};
 use super::entity::points_ledger::{self, Entity as Ledger};
 use super::entity::{account, member_unit, region};
 use super::member_unit::MemberUnitRow;
+use super::named::{Link, Named, Seen};
 use super::pg_row::{self, ByPosition, PgColumns};
 use super::photo::PhotoRow;
 use super::region::RegionRow;
@@ -461,10 +462,10 @@ pub async fn list(
         if along.grids {
             links.push(Column::GridId);
         }
-        if along.reporters {
+        if along.reporters.wanted() {
             links.push(Column::ReporterAccountId);
         }
-        if along.units {
+        if along.units.wanted() {
             links.push(Column::AssignedUnitId);
         }
         columns.union(EventColumns::KEYS).with(&links)
@@ -644,10 +645,10 @@ pub struct RowRead {
 pub struct ListAlong {
     /// Each row's grid, when in the caller's scope.
     pub grids: bool,
-    /// Each row's reporter, when in the caller's scope.
-    pub reporters: bool,
-    /// Each row's assigned unit, when the caller may see it.
-    pub units: bool,
+    /// Each row's reporter, when in the caller's scope: whole, or its name alone.
+    pub reporters: Link,
+    /// Each row's assigned unit, when the caller may see it: whole, or its name alone.
+    pub units: Link,
 }
 
 /// A listed event and what was read along with it (`None`: not read along; `Some(None)`: none,
@@ -656,8 +657,8 @@ pub struct ListAlong {
 pub struct Listed {
     pub event: EventRow,
     pub grid: Option<Option<RegionRow>>,
-    pub reporter: Option<Option<AccountCard>>,
-    pub unit: Option<Option<MemberUnitRow>>,
+    pub reporter: Option<Option<Seen<AccountCard>>>,
+    pub unit: Option<Option<Seen<MemberUnitRow>>>,
 }
 
 impl Listed {
@@ -680,7 +681,7 @@ fn joined(
     scope: &Scope,
     along: ListAlong,
 ) -> (SelectStatement, usize) {
-    if !along.grids && !along.reporters && !along.units {
+    if !along.grids && !along.reporters.wanted() && !along.units.wanted() {
         return (rows, width);
     }
     let page = Alias::new("page");
@@ -699,25 +700,33 @@ fn joined(
         );
         width += RegionRow::WIDTH;
     }
-    if along.reporters {
+    if along.reporters.wanted() {
+        let columns: &[account::Column] = match along.reporters {
+            Link::Name => &[account::Column::Id, account::Column::Name],
+            _ => &CARD_COLUMNS,
+        };
         join_row(
             &mut query,
             (account::Entity, account::Column::Id),
-            CARD_COLUMNS,
+            columns.iter().copied(),
             (page.clone(), Column::ReporterAccountId),
             super::account::visible(scope),
         );
-        width += AccountCard::WIDTH;
+        width += along.reporters.width(AccountCard::WIDTH);
     }
-    if along.units {
+    if along.units.wanted() {
+        let columns: Vec<member_unit::Column> = match along.units {
+            Link::Name => vec![member_unit::Column::Id, member_unit::Column::Name],
+            _ => member_unit::Column::iter().collect(),
+        };
         join_row(
             &mut query,
             (member_unit::Entity, member_unit::Column::Id),
-            member_unit::Column::iter(),
+            columns,
             (page.clone(), Column::AssignedUnitId),
             super::member_unit::visible(scope),
         );
-        width += MemberUnitRow::WIDTH;
+        width += along.units.width(MemberUnitRow::WIDTH);
     }
     query
         .order_by((page.clone(), Column::ReportedAt), Order::Desc)
@@ -768,13 +777,35 @@ fn read_listed(
         wanted.then_some(first)
     };
     let grid = next(along.grids, RegionRow::WIDTH);
-    let reporter = next(along.reporters, AccountCard::WIDTH);
-    let unit = next(along.units, MemberUnitRow::WIDTH);
+    let reporter = next(
+        along.reporters.wanted(),
+        along.reporters.width(AccountCard::WIDTH),
+    );
+    let unit = next(
+        along.units.wanted(),
+        along.units.width(MemberUnitRow::WIDTH),
+    );
     Ok(Listed {
         event,
         grid: grid.map(|at| c.joined::<RegionRow>(at)).transpose()?,
-        reporter: reporter.map(|at| c.joined::<AccountCard>(at)).transpose()?,
-        unit: unit.map(|at| c.joined::<MemberUnitRow>(at)).transpose()?,
+        reporter: reporter
+            .map(|at| joined_seen::<AccountCard>(c, at, along.reporters))
+            .transpose()?,
+        unit: unit
+            .map(|at| joined_seen::<MemberUnitRow>(c, at, along.units))
+            .transpose()?,
+    })
+}
+
+/// A linked row `LEFT JOIN`ed from column `first` on, as `link` read it.
+fn joined_seen<R: ByPosition>(
+    c: &PgColumns<'_>,
+    first: usize,
+    link: Link,
+) -> Result<Option<Seen<R>>, DbErr> {
+    Ok(match link {
+        Link::Name => c.joined::<Named>(first)?.map(Seen::Named),
+        _ => c.joined::<R>(first)?.map(Seen::Whole),
     })
 }
 

@@ -22,6 +22,7 @@ pub mod event;
 pub mod figures;
 pub mod grid_member;
 pub mod member_unit;
+pub mod named;
 /// The notification inbox: written with the change it tells of, read by its owner only.
 pub mod notification;
 /// Keyset pagination shared by every list query.

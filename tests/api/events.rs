@@ -1837,3 +1837,133 @@ async fn a_lists_reporters_and_units_are_those_the_caller_may_see() {
     assert_ok(&body);
     assert!(!body.to_string().contains(dispatched.as_str()));
 }
+
+/// A list that shows its rows' reporters and units by name reads only their names (still in
+/// its one statement on PostgreSQL, still only where the caller may see them), and a field that
+/// asks more of such an account or unit elsewhere in the document gets the whole row, not a
+/// name with blanks: here a rejected duplicate's original, reached from the list, shows its
+/// reporter's role and phone and its unit's kind as `event(id)` does.
+#[tokio::test]
+async fn a_list_that_shows_names_reads_the_rest_only_when_asked() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let original = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, "原报")).await;
+    let original = original["id"].as_str().unwrap().to_owned();
+    dispatched(
+        &app,
+        &w.c1_worker.access,
+        &original,
+        json!({"unitId": w.unit_id}),
+    )
+    .await;
+    app.clock.advance(Duration::minutes(1));
+    let copy = reported(&app, &w.g1_member.access, report_input(&app, &w.g1, "重报")).await;
+    let copy = copy["id"].as_str().unwrap().to_owned();
+    acted(
+        &app,
+        &w.c1_worker.access,
+        "rejectEvent",
+        &copy,
+        json!({"reason": "重复", "duplicateOfId": original}),
+    )
+    .await;
+    let whole = "reporter{id name role disabled createdAt phone} \
+                 assignedUnit{id name kind contactName address createdAt}";
+    // Names alone, beside the whole rows, for each caller: the same names, the same nulls.
+    let names =
+        "{events(first:50){edges{node{id reporter{id name} assignedUnit{__typename id name}}}}}";
+    let wholes = format!("{{events(first:50){{edges{{node{{id {whole}}}}}}}}}");
+    for (who, token) in [
+        ("liaison", &w.c1_liaison.access),
+        ("worker", &w.c1_worker.access),
+        ("member", &w.g1_member.access),
+    ] {
+        let by_name = app.gql(Some(token), names, json!({})).await;
+        assert_ok(&by_name);
+        let by_row = app.gql(Some(token), &wholes, json!({})).await;
+        assert_ok(&by_row);
+        let by_name = by_name["data"]["events"]["edges"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let by_row = by_row["data"]["events"]["edges"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(by_name.len(), by_row.len(), "{who}");
+        assert!(!by_name.is_empty(), "{who}");
+        for (named, row) in by_name.iter().zip(&by_row) {
+            let (named, row) = (&named["node"], &row["node"]);
+            assert_eq!(named["id"], row["id"], "{who}");
+            for link in ["reporter", "assignedUnit"] {
+                assert_eq!(
+                    named[link].is_null(),
+                    row[link].is_null(),
+                    "{who} {link}: {named} / {row}"
+                );
+                if !row[link].is_null() {
+                    assert_eq!(named[link]["id"], row[link]["id"], "{who} {link}");
+                    assert_eq!(named[link]["name"], row[link]["name"], "{who} {link}");
+                }
+            }
+        }
+        if who == "liaison" {
+            // The unit's liaison sees its unit, never the rider who reported.
+            let node = by_name
+                .iter()
+                .map(|e| &e["node"])
+                .find(|n| n["id"] == original.as_str())
+                .expect("the dispatched event in the liaison's list");
+            assert!(node["reporter"].is_null(), "{node}");
+            assert_eq!(
+                node["assignedUnit"]["name"], "鹤山市公安局交通警察大队",
+                "{node}"
+            );
+            assert_eq!(node["assignedUnit"]["__typename"], "MemberUnit");
+        }
+    }
+    if on_postgres() {
+        let asked = app
+            .statements_for(&w.c1_worker.access, names, json!({}))
+            .await;
+        assert_eq!(asked, 1);
+    }
+    // The list reads the rows' reporters and units by name; the duplicate's original, reached
+    // from the list, asks its reporter and unit for more.
+    let listed = format!(
+        "{{events(first:50){{edges{{node{{id reporter{{name}} assignedUnit{{name}} \
+         duplicateOf{{id {whole}}}}}}}}}}}"
+    );
+    let alone = format!("query($id:UUID!){{event(id:$id){{id {whole}}}}}");
+    for token in [&w.c1_worker.access, &w.g1_member.access] {
+        let body = app.gql(Some(token), &listed, json!({})).await;
+        assert_ok(&body);
+        let edges = body["data"]["events"]["edges"].as_array().unwrap();
+        let node = edges
+            .iter()
+            .map(|e| &e["node"])
+            .find(|n| n["id"] == copy.as_str())
+            .expect("the rejected copy in the list");
+        let expected = app.gql(Some(token), &alone, json!({"id": original})).await;
+        assert_ok(&expected);
+        assert_eq!(node["duplicateOf"], expected["data"]["event"]);
+        let reporter = &node["duplicateOf"]["reporter"];
+        assert_eq!(reporter["role"], "GRID_MEMBER", "{reporter}");
+        assert_eq!(reporter["disabled"], false, "{reporter}");
+        assert_eq!(
+            reporter["phone"].as_str().map(str::len),
+            Some(11),
+            "{reporter}"
+        );
+        assert!(reporter["createdAt"].is_string(), "{reporter}");
+    }
+    let worker = app.gql(Some(&w.c1_worker.access), &listed, json!({})).await;
+    let unit = worker["data"]["events"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["id"] == copy.as_str())
+        .map(|e| e["node"]["duplicateOf"]["assignedUnit"].clone())
+        .unwrap();
+    assert_eq!(unit["kind"], "GOVERNMENT_DEPARTMENT", "{unit}");
+}

@@ -105,14 +105,12 @@ impl EventQuery {
             .chain(look.field("nodes").selection_fields())
             .collect();
         let columns = super::types::columns_for(nodes.iter().flat_map(|node| node.selection_set()));
-        let asks = |field: &str| {
-            nodes
-                .iter()
-                .any(|node| node.selection_set().any(|f| f.name() == field))
-        };
-        let (grids, reporters, units) = (asks("grid"), asks("reporter"), asks("assignedUnit"));
+        let link = |field: &str| crate::graphql::look::link(&nodes, field);
+        let (reporters, units) = (link("reporter"), link("assignedUnit"));
+        let grids = link("grid").wanted();
         // Grids, reporters and units in the list's statement (PostgreSQL; elsewhere each kind
-        // in one statement, side by side).
+        // in one statement, side by side); reporters and units by name alone when the document
+        // asks them for nothing else.
         let along = ListAlong {
             grids,
             reporters,
@@ -159,8 +157,8 @@ impl EventQuery {
         loaders
             .read_ahead(
                 pick(grids, |r| Some(r.grid_id)),
-                pick(reporters, |r| Some(r.reporter_account_id)),
-                pick(units, |r| r.assigned_unit_id),
+                pick(reporters.wanted(), |r| Some(r.reporter_account_id)),
+                pick(units.wanted(), |r| r.assigned_unit_id),
             )
             .await?;
         Ok(connection(rows, &page, event_cursor, Event))

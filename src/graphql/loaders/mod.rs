@@ -11,6 +11,7 @@ use crate::store::account::{self, AccountCard};
 use crate::store::event::{self, EventDetail, EventRow, StepRow};
 use crate::store::grid_member::{self, AssignmentRow};
 use crate::store::member_unit::{self, MemberUnitRow, MembershipRow};
+use crate::store::named::{Named, Seen};
 use crate::store::photo::{self, PhotoRow};
 use crate::store::region::{self, RegionRow};
 use crate::store::resident::{self, ResidentRow};
@@ -309,6 +310,71 @@ impl<V: Clone> ReadAhead<V> {
     }
 }
 
+/// Linked rows a list read along, whole or by name alone (`store::named`): a field that shows
+/// the name finds it here; one that needs more reads the whole row through the loader.
+pub struct Linked<V> {
+    whole: ReadAhead<V>,
+    names: ReadAhead<Named>,
+}
+
+impl<V: Clone> Default for Linked<V> {
+    fn default() -> Self {
+        Linked {
+            whole: ReadAhead::default(),
+            names: ReadAhead::default(),
+        }
+    }
+}
+
+impl<V: Clone> Linked<V> {
+    /// Holds a row read with another (`None`: not in the caller's sight).
+    fn hold(&self, key: Uuid, row: Option<Seen<V>>) {
+        match row {
+            None => self.whole.hold(key, None),
+            Some(Seen::Whole(row)) => self.whole.hold(key, Some(row)),
+            Some(Seen::Named(named)) => self.names.hold(key, Some(named)),
+        }
+    }
+
+    /// The row of `key` as far as it was read: whole, by name, else whole through `loader`.
+    async fn seen<L>(&self, loader: &DataLoader<L>, key: Uuid) -> Result<Option<Seen<V>>>
+    where
+        L: Loader<Uuid, Value = V, Error = LoadError>,
+    {
+        if let Some(row) = self.whole.get(key) {
+            return Ok(row.map(Seen::Whole));
+        }
+        if let Some(Some(named)) = self.names.get(key) {
+            return Ok(Some(Seen::Named(named)));
+        }
+        Ok(loader.load_one(key).await?.map(Seen::Whole))
+    }
+
+    /// The whole row of `key`.
+    async fn whole<L>(&self, loader: &DataLoader<L>, key: Uuid) -> Result<Option<V>>
+    where
+        L: Loader<Uuid, Value = V, Error = LoadError>,
+    {
+        self.whole.load(loader, key).await
+    }
+
+    /// Reads in one statement every key not read yet, whole or by name.
+    async fn read<L>(
+        &self,
+        loader: &DataLoader<L>,
+        keys: impl IntoIterator<Item = Uuid>,
+    ) -> Result<()>
+    where
+        L: Loader<Uuid, Value = V, Error = LoadError>,
+    {
+        let keys: Vec<Uuid> = keys
+            .into_iter()
+            .filter(|&k| self.names.get(k).is_none())
+            .collect();
+        self.whole.read(loader, keys).await
+    }
+}
+
 /// All loaders of one request.
 pub struct Loaders {
     pub region_by_id: DataLoader<RegionById>,
@@ -324,8 +390,8 @@ pub struct Loaders {
     pub residents_by_event: DataLoader<ResidentsByEvent>,
     pub committee_activities: CommitteeActivityLoaders,
     regions_ahead: ReadAhead<RegionRow>,
-    accounts_ahead: ReadAhead<AccountCard>,
-    units_ahead: ReadAhead<MemberUnitRow>,
+    accounts_ahead: Linked<AccountCard>,
+    units_ahead: Linked<MemberUnitRow>,
     event_photos_ahead: ReadAhead<Vec<PhotoRow>>,
     steps_ahead: ReadAhead<Vec<StepRow>>,
     db: DatabaseConnection,
@@ -410,8 +476,8 @@ impl Loaders {
             ),
             committee_activities: CommitteeActivityLoaders::new(db, delay),
             regions_ahead: ReadAhead::default(),
-            accounts_ahead: ReadAhead::default(),
-            units_ahead: ReadAhead::default(),
+            accounts_ahead: Linked::default(),
+            units_ahead: Linked::default(),
             event_photos_ahead: ReadAhead::default(),
             steps_ahead: ReadAhead::default(),
             db: db.clone(),
@@ -465,9 +531,14 @@ impl Loaders {
         event
     }
 
-    /// An account in the caller's scope.
-    pub async fn account(&self, id: Uuid) -> Result<Option<AccountCard>> {
-        self.accounts_ahead.load(&self.account_by_id, id).await
+    /// An account in the caller's scope, as far as a list read it (whole, or its name alone).
+    pub async fn account(&self, id: Uuid) -> Result<Option<Seen<AccountCard>>> {
+        self.accounts_ahead.seen(&self.account_by_id, id).await
+    }
+
+    /// An account in the caller's scope, whole.
+    pub async fn account_card(&self, id: Uuid) -> Result<Option<AccountCard>> {
+        self.accounts_ahead.whole(&self.account_by_id, id).await
     }
 
     /// Holds a region read along with another row (`None`: out of the caller's scope).
@@ -476,18 +547,23 @@ impl Loaders {
     }
 
     /// Holds an account read along with another row (`None`: out of the caller's scope).
-    pub fn hold_account(&self, id: Uuid, row: Option<AccountCard>) {
+    pub fn hold_account(&self, id: Uuid, row: Option<Seen<AccountCard>>) {
         self.accounts_ahead.hold(id, row);
     }
 
     /// Holds a member unit read along with another row (`None`: out of the caller's sight).
-    pub fn hold_member_unit(&self, id: Uuid, row: Option<MemberUnitRow>) {
+    pub fn hold_member_unit(&self, id: Uuid, row: Option<Seen<MemberUnitRow>>) {
         self.units_ahead.hold(id, row);
     }
 
-    /// A member unit the caller may see.
-    pub async fn member_unit(&self, id: Uuid) -> Result<Option<MemberUnitRow>> {
-        self.units_ahead.load(&self.member_unit_by_id, id).await
+    /// A member unit the caller may see, as far as a list read it (whole, or its name alone).
+    pub async fn member_unit(&self, id: Uuid) -> Result<Option<Seen<MemberUnitRow>>> {
+        self.units_ahead.seen(&self.member_unit_by_id, id).await
+    }
+
+    /// A member unit the caller may see, whole.
+    pub async fn member_unit_row(&self, id: Uuid) -> Result<Option<MemberUnitRow>> {
+        self.units_ahead.whole(&self.member_unit_by_id, id).await
     }
 
     /// Reads the regions, accounts and units a page's nested fields will ask for, each kind in

@@ -1,0 +1,26 @@
+//! What a document asks of a list's rows, read before the rows are (look-ahead).
+use crate::store::named::Link;
+use async_graphql::SelectionField;
+
+/// How much of the linked row `field` of the rows `nodes` a read must take along: nothing when
+/// no selection asks for it; its name alone when every selection of it asks for nothing but
+/// `id`, `name` and `__typename` (fragments included; `@skip` and `@include` are not weighed, so
+/// a skipped field still counts); else the whole row. Reading less is an optimisation only: a
+/// type read by name reads its whole row when any other field resolves.
+pub fn link(nodes: &[SelectionField<'_>], field: &str) -> Link {
+    nodes
+        .iter()
+        .flat_map(|node| node.selection_set())
+        .filter(|f| f.name() == field)
+        .map(|f| {
+            if f.selection_set()
+                .all(|asked| matches!(asked.name(), "id" | "name" | "__typename"))
+            {
+                Link::Name
+            } else {
+                Link::Whole
+            }
+        })
+        .max()
+        .unwrap_or(Link::Skip)
+}
