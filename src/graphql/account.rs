@@ -21,9 +21,9 @@ use uuid::Uuid;
 pub struct Account {
     seen: Seen<AccountCard>,
     /// Set when the region is known without a scoped look-up (the payload of `login`).
-    pub own_region: Option<crate::store::region::RegionRow>,
+    pub own_region: Option<Box<crate::store::region::RegionRow>>,
     /// Set on `me`: the caller's own unit, whatever its scope.
-    pub own_unit: Option<crate::store::member_unit::MemberUnitRow>,
+    pub own_unit: Option<Box<crate::store::member_unit::MemberUnitRow>>,
 }
 
 impl From<AccountRow> for Account {
@@ -50,7 +50,7 @@ impl From<Seen<AccountCard>> for Account {
 
 impl Account {
     pub fn with_own_region(mut self, region: Option<crate::store::region::RegionRow>) -> Self {
-        self.own_region = region;
+        self.own_region = region.map(Box::new);
         self
     }
 
@@ -68,7 +68,7 @@ impl Account {
     }
 }
 
-#[Object]
+#[Object(serial)]
 impl Account {
     async fn id(&self) -> Uuid {
         self.seen.id()
@@ -103,35 +103,36 @@ impl Account {
     }
 
     /// UNIT_LIAISON: the member unit the account speaks for.
-    async fn member_unit(&self, ctx: &Context<'_>) -> Result<Option<super::people::MemberUnit>> {
+    async fn member_unit(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<Box<super::people::MemberUnit>>> {
         let Some(id) = self.card(ctx).await?.member_unit_id else {
             return Ok(None);
         };
-        if let Some(own) = &self.own_unit {
-            return Ok(Some(super::people::MemberUnit::from(own.clone())));
-        }
-        let loaders = ctx.data_unchecked::<Loaders>();
-        Ok(loaders
-            .member_unit_by_id
-            .load_one(id)
-            .await?
-            .map(super::people::MemberUnit::from))
+        let row = match &self.own_unit {
+            Some(own) => Some(own.as_ref().clone()),
+            None => {
+                let loaders = ctx.data_unchecked::<Loaders>();
+                loaders.member_unit_by_id.load_one(id).await?
+            }
+        };
+        Ok(row.map(|row| Box::new(row.into())))
     }
 
     /// The region the account is bound to (`null` for a city admin, or outside your scope).
-    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Box<Region>>> {
         let Some(region_id) = self.card(ctx).await?.region_id else {
             return Ok(None);
         };
-        if let Some(own) = &self.own_region {
-            return Ok(Some(Region::from(own.clone())));
-        }
-        let loaders = ctx.data_unchecked::<Loaders>();
-        Ok(loaders
-            .region_by_id
-            .load_one(region_id)
-            .await?
-            .map(Region::from))
+        let row = match &self.own_region {
+            Some(own) => Some(own.as_ref().clone()),
+            None => {
+                let loaders = ctx.data_unchecked::<Loaders>();
+                loaders.region_by_id.load_one(region_id).await?
+            }
+        };
+        Ok(row.map(|row| Box::new(row.into())))
     }
 }
 
@@ -161,8 +162,8 @@ impl AccountQuery {
         let actor = actor(ctx)?;
         let own = service::me(state(ctx), actor).await?;
         let mut account = Account::from(own.account);
-        account.own_region = own.region;
-        account.own_unit = own.unit;
+        account.own_region = own.region.map(Box::new);
+        account.own_unit = own.unit.map(Box::new);
         Ok(account)
     }
 

@@ -220,7 +220,7 @@ impl MemberUnit {
     }
 }
 
-#[Object]
+#[Object(serial)]
 impl MemberUnit {
     async fn id(&self) -> Uuid {
         self.seen.id()
@@ -255,12 +255,16 @@ impl MemberUnit {
     }
 
     /// Where the unit is registered (`null` for city-level units or outside your scope).
-    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Box<Region>>> {
         let Some(id) = self.row(ctx).await?.region_id else {
             return Ok(None);
         };
         let loaders = ctx.data_unchecked::<Loaders>();
-        Ok(loaders.region_by_id.load_one(id).await?.map(Region::from))
+        Ok(loaders
+            .region_by_id
+            .load_one(id)
+            .await?
+            .map(|row| Box::new(Region::from(row))))
     }
 
     /// The unit's seats on committees in your scope, with their service agreements.

@@ -11,6 +11,7 @@ use uuid::Uuid;
 /// A stored photo. Fetch `url` with the same bearer token; only callers who may see what the
 /// photo belongs to get it.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Photo {
     pub id: Uuid,
     pub content_type: String,

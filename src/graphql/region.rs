@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 /// A node of the region tree: sub-district, community, grid or compound.
 #[derive(SimpleObject)]
-#[graphql(complex)]
+#[graphql(complex, serial)]
 pub struct Region {
     pub id: Uuid,
     pub level: RegionLevel,

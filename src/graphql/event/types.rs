@@ -27,6 +27,7 @@ pub struct Location {
 
 /// One clock of an event.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Deadline {
     pub stage: DeadlineStage,
     pub due_at: DateTime<Utc>,
@@ -141,7 +142,11 @@ impl Event {
     }
 }
 
-#[Object]
+// Fields resolve one after another (`serial`): a listed row's fields come from memory (the list
+// read what they show, along or ahead), and resolving them side by side cost a task per field.
+// Linked objects come boxed: each field's future is as large as the largest field's, and an
+// `Option<Account>` held inline made every field of every row a kilobyte to allocate and move.
+#[Object(serial)]
 impl Event {
     /// The client-minted id the report was filed under.
     async fn id(&self) -> Uuid {
@@ -208,33 +213,39 @@ impl Event {
         self.0.reporter_kind
     }
     /// The reporter's account, when it is in your scope.
-    async fn reporter(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
+    async fn reporter(&self, ctx: &Context<'_>) -> Result<Option<Box<Account>>> {
         let loaders = ctx.data_unchecked::<Loaders>();
         Ok(loaders
             .account(self.0.reporter_account_id)
             .await?
-            .map(Account::from))
+            .map(|seen| Box::new(Account::from(seen))))
     }
     /// The grid, when it is in your scope (a unit liaison sees the address instead).
-    async fn grid(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+    async fn grid(&self, ctx: &Context<'_>) -> Result<Option<Box<Region>>> {
         let loaders = ctx.data_unchecked::<Loaders>();
-        Ok(loaders.region(self.0.grid_id).await?.map(Region::from))
+        Ok(loaders
+            .region(self.0.grid_id)
+            .await?
+            .map(|row| Box::new(Region::from(row))))
     }
     /// The member unit the event is dispatched to.
-    async fn assigned_unit(&self, ctx: &Context<'_>) -> Result<Option<MemberUnit>> {
+    async fn assigned_unit(&self, ctx: &Context<'_>) -> Result<Option<Box<MemberUnit>>> {
         let Some(id) = self.0.assigned_unit_id else {
             return Ok(None);
         };
         let loaders = ctx.data_unchecked::<Loaders>();
-        Ok(loaders.member_unit(id).await?.map(MemberUnit::from))
+        Ok(loaders
+            .member_unit(id)
+            .await?
+            .map(|seen| Box::new(MemberUnit::from(seen))))
     }
     /// For a rejected duplicate: the original.
-    async fn duplicate_of(&self, ctx: &Context<'_>) -> Result<Option<Event>> {
-        load_event(ctx, self.0.duplicate_of_id).await
+    async fn duplicate_of(&self, ctx: &Context<'_>) -> Result<Option<Box<Event>>> {
+        Ok(load_event(ctx, self.0.duplicate_of_id).await?.map(Box::new))
     }
     /// For a merged event: the event it was merged into.
-    async fn merged_into(&self, ctx: &Context<'_>) -> Result<Option<Event>> {
-        load_event(ctx, self.0.merged_into_id).await
+    async fn merged_into(&self, ctx: &Context<'_>) -> Result<Option<Box<Event>>> {
+        Ok(load_event(ctx, self.0.merged_into_id).await?.map(Box::new))
     }
     async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<Photo>> {
         let loaders = ctx.data_unchecked::<Loaders>();
@@ -314,7 +325,7 @@ impl TimelineEntry {
     }
 }
 
-#[Object]
+#[Object(serial)]
 impl TimelineEntry {
     async fn id(&self) -> Uuid {
         self.0.id

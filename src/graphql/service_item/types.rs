@@ -22,7 +22,7 @@ async fn loaders(ctx: &Context<'_>) -> Result<Arc<ServiceItemLoaders>> {
 
 /// A need posted by a community, or a resource offered by a member unit.
 #[derive(SimpleObject)]
-#[graphql(complex)]
+#[graphql(complex, serial)]
 pub struct ServiceItem {
     pub id: Uuid,
     pub direction: ServiceDirection,
