@@ -6,7 +6,6 @@ use super::{actor, caller_actor, state};
 use crate::domain::page::PageRequest;
 use crate::domain::person::mask_phone;
 use crate::domain::role::Role;
-use crate::error::AppError;
 use crate::service::account::{self as service, NewAccount};
 use crate::store::account::{AccountCard, AccountFilter, AccountRow};
 use crate::store::named::Seen;
@@ -56,15 +55,8 @@ impl Account {
 
     /// The whole card: as read, or read now when only the name was.
     async fn card(&self, ctx: &Context<'_>) -> Result<Cow<'_, AccountCard>> {
-        match &self.seen {
-            Seen::Whole(card) => Ok(Cow::Borrowed(card)),
-            Seen::Named(named) => ctx
-                .data_unchecked::<Loaders>()
-                .account_card(named.id)
-                .await?
-                .map(Cow::Owned)
-                .ok_or_else(|| AppError::NotFound("账号不存在".into()).into()),
-        }
+        let loaders = ctx.data_unchecked::<Loaders>();
+        super::look::whole(&self.seen, |id| loaders.account_card(id), "账号不存在").await
     }
 }
 

@@ -8,7 +8,6 @@ use crate::domain::page::PageRequest;
 use crate::domain::people::{CommitteeKind, GridMemberKind, GridRole, MemberUnitKind, Occupation};
 use crate::domain::person::mask_phone;
 use crate::domain::region::RegionLevel;
-use crate::error::AppError;
 use crate::service::people::{self as service, Joining, NewGridMember, NewMemberUnit};
 use crate::store::grid_member::{AssignmentRow, GridMemberFilter, GridMemberRow};
 use crate::store::member_unit::{MemberUnitFilter, MemberUnitRow, MembershipRow};
@@ -208,15 +207,13 @@ impl From<Seen<MemberUnitRow>> for MemberUnit {
 impl MemberUnit {
     /// The whole row: as read, or read now when only the name was.
     async fn row(&self, ctx: &Context<'_>) -> Result<Cow<'_, MemberUnitRow>> {
-        match &self.seen {
-            Seen::Whole(row) => Ok(Cow::Borrowed(row)),
-            Seen::Named(named) => ctx
-                .data_unchecked::<Loaders>()
-                .member_unit_row(named.id)
-                .await?
-                .map(Cow::Owned)
-                .ok_or_else(|| AppError::NotFound("成员单位不存在".into()).into()),
-        }
+        let loaders = ctx.data_unchecked::<Loaders>();
+        super::look::whole(
+            &self.seen,
+            |id| loaders.member_unit_row(id),
+            "成员单位不存在",
+        )
+        .await
     }
 }
 
