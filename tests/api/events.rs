@@ -1957,6 +1957,14 @@ async fn a_list_that_shows_names_reads_the_rest_only_when_asked() {
         );
         assert!(reporter["createdAt"].is_string(), "{reporter}");
     }
+    // The original's reporter and unit are read whole once each, however many of their fields
+    // are asked: the list, the original, its reporter's card, its unit's row.
+    if on_postgres() {
+        let asked = app
+            .statements_for(&w.c1_worker.access, &listed, json!({}))
+            .await;
+        assert_eq!(asked, 4);
+    }
     let worker = app.gql(Some(&w.c1_worker.access), &listed, json!({})).await;
     let unit = worker["data"]["events"]["edges"]
         .as_array()

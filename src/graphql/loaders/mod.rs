@@ -350,12 +350,18 @@ impl<V: Clone> Linked<V> {
         Ok(loader.load_one(key).await?.map(Seen::Whole))
     }
 
-    /// The whole row of `key`.
+    /// The whole row of `key`, held once read: an object read by name completes itself field
+    /// by field, and the loaders keep nothing, so each field would read the row again.
     async fn whole<L>(&self, loader: &DataLoader<L>, key: Uuid) -> Result<Option<V>>
     where
         L: Loader<Uuid, Value = V, Error = LoadError>,
     {
-        self.whole.load(loader, key).await
+        if let Some(row) = self.whole.get(key) {
+            return Ok(row);
+        }
+        let row = loader.load_one(key).await?;
+        self.whole.hold(key, row.clone());
+        Ok(row)
     }
 
     /// Reads in one statement every key not read yet, whole or by name.
